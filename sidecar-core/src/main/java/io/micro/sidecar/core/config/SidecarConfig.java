@@ -1,0 +1,27 @@
+package io.micro.sidecar.core.config;
+
+import java.util.Optional;
+
+/**
+ * Everything the sidecar was started with, built once from flags and environment and passed down.
+ *
+ * @param listen       where the HTTP server listens ({@code --address}, default {@code :8081})
+ * @param app          the app to register at start, if {@code --server_name} and
+ *                     {@code --server_address} were given
+ * @param registry     the registry ({@code --registry}, default memory)
+ * @param maxBodyBytes the largest request body read into memory (default 4 MiB); larger gets 413
+ */
+public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes) {
+
+  public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
+  public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+  /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
+  public static SidecarConfig of(HostPort listen) {
+    return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES);
+  }
+
+  public SidecarConfig withApp(AppConfig app) {
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes);
+  }
+}

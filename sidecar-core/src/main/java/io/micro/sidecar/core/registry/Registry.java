@@ -1,0 +1,57 @@
+package io.micro.sidecar.core.registry;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Where services are registered and found. Implementations never block the caller's thread; the
+ * returned publishers do their work on subscription.
+ *
+ * <p>The registry owns its watchers, timers and connections and releases them in {@link #close()}.
+ */
+public interface Registry extends AutoCloseable {
+
+  /** Registrations without a TTL never expire. */
+  Duration NO_TTL = Duration.ZERO;
+
+  /** The embedded registry: one process, in memory, with TTLs measured on the system ticker. */
+  static Registry memory() {
+    return memory(Ticker.systemTicker(), Duration.ofSeconds(1));
+  }
+
+  /**
+   * An in-memory registry whose TTLs are measured on {@code ticker}. Expired nodes vanish from
+   * lookups as soon as the ticker passes their deadline; watchers hear of it within {@code sweepEvery}.
+   */
+  static Registry memory(Ticker ticker, Duration sweepEvery) {
+    return new MemoryRegistry(ticker, sweepEvery);
+  }
+
+  /**
+   * Registers every node of {@code service}; with a positive {@code ttl} each node expires unless
+   * registered again within it. Registering a known node again replaces it and renews its TTL.
+   */
+  Mono<Void> register(Service service, Duration ttl);
+
+  /** Removes the nodes of {@code service} named by id; unknown nodes are ignored. */
+  Mono<Void> deregister(Service service);
+
+  /** One Service per version of {@code name}, sorted by version; empty when the name is unknown. */
+  Mono<List<Service>> lookup(String name);
+
+  /** Every service, one entry per version, sorted by name then version. */
+  Mono<List<Service>> list();
+
+  /**
+   * Changes from now on, as they happen. A subscriber that cannot keep up is sent an overflow error
+   * rather than silently missing changes.
+   */
+  Flux<RegistryEvent> watch();
+
+  /** Releases timers, watchers and connections and completes every watch. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,214 @@
+package io.micro.sidecar.core.registry;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * JSON for the registry model (contract §2): lowercase keys with every field present on the way out,
+ * case-insensitive keys and unknown keys ignored on the way in.
+ *
+ * <p>Stateless and thread-safe; the Jackson reader and writers are immutable.
+ */
+public final class ServiceCodec {
+
+  /** Nesting deeper than this is not a service description but an attack on the parser. */
+  private static final int MAX_NESTING = 64;
+
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_PROPERTIES)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .serializationInclusion(JsonInclude.Include.ALWAYS)
+      .build();
+
+  static {
+    MAPPER.getFactory().setStreamReadConstraints(
+        StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build());
+  }
+
+  private static final ObjectReader SERVICE_READER = MAPPER.readerFor(Service.class);
+  private static final ObjectWriter SERVICE_WRITER = MAPPER.writerFor(Service.class);
+  private static final ObjectWriter LIST_WRITER =
+      MAPPER.writerFor(MAPPER.getTypeFactory().constructCollectionType(List.class, Service.class));
+  private static final ObjectWriter EVENT_WRITER = MAPPER.writerFor(WatchFrame.class);
+
+  private ServiceCodec() {}
+
+  /** The array answer of {@code GET /registry}. */
+  public static byte[] encode(List<Service> services) {
+    return write(LIST_WRITER, services);
+  }
+
+  public static byte[] encode(Service service) {
+    return write(SERVICE_WRITER, service);
+  }
+
+  /** A watch frame: {@code {"Action":"create","Service":{...}}}. */
+  public static byte[] encode(RegistryEvent event) {
+    return write(EVENT_WRITER, new WatchFrame(event.action().wire(), event.service()));
+  }
+
+  /**
+   * Reads a Service as sent to {@code POST}/{@code DELETE /registry} and checks that it can be
+   * registered: it has a name and at least one node, and every node has an id.
+   *
+   * @throws InvalidServiceException with a one-line reason a client can act on
+   */
+  public static Service decodeRegistration(byte[] json) {
+    Service service = decode(json);
+    validate(service);
+    return service;
+  }
+
+  /**
+   * Reads a Service without checking it is complete (the values stored in etcd, for instance).
+   *
+   * @throws InvalidServiceException with a one-line reason
+   */
+  public static Service decode(byte[] json) {
+    int first = firstNonBlank(json);
+    if (first < 0) {
+      throw new InvalidServiceException("body: empty (expected: a Service JSON object)");
+    }
+    if (json[first] != '{') {
+      throw new InvalidServiceException(
+          "body: not a JSON object (expected: a Service such as {\"name\":\"foo\",\"nodes\":[...]})");
+    }
+    try {
+      Service service = SERVICE_READER.readValue(json);
+      if (service == null) {
+        throw new InvalidServiceException("body: null (expected: a Service JSON object)");
+      }
+      return service;
+    } catch (JsonMappingException e) {
+      throw new InvalidServiceException(path(e) + ": " + firstLine(e.getOriginalMessage()));
+    } catch (JsonProcessingException e) {
+      throw new InvalidServiceException("body: invalid JSON: " + firstLine(e.getOriginalMessage()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Checks what every registration needs, naming the first field that is wrong. */
+  public static void validate(Service service) {
+    String name = service.name();
+    if (name == null || name.isEmpty()) {
+      throw new InvalidServiceException("name: missing (expected: a service name such as \"foo.bar\")");
+    }
+    if (!validName(name)) {
+      throw new InvalidServiceException("name: " + quote(name)
+          + " (expected: no '/', spaces or control characters, at most 255 characters)");
+    }
+    List<Node> nodes = service.nodes();
+    if (nodes == null || nodes.isEmpty()) {
+      throw new InvalidServiceException("nodes: missing (expected: at least one node with an id)");
+    }
+    for (int i = 0; i < nodes.size(); i++) {
+      Node node = nodes.get(i);
+      if (node == null) {
+        throw new InvalidServiceException("nodes[" + i + "]: null (expected: a node object)");
+      }
+      if (node.id() == null || node.id().isEmpty()) {
+        throw new InvalidServiceException("nodes[" + i + "].id: missing (expected: a unique node id)");
+      }
+      if (!validName(node.id())) {
+        throw new InvalidServiceException("nodes[" + i + "].id: " + quote(node.id())
+            + " (expected: no '/', spaces or control characters, at most 255 characters)");
+      }
+      if (node.port() < 0 || node.port() > 65535) {
+        throw new InvalidServiceException(
+            "nodes[" + i + "].port: " + node.port() + " (expected: 0 to 65535)");
+      }
+    }
+  }
+
+  /** Names and ids become etcd key segments and log fields, so they must be plain. */
+  private static boolean validName(String s) {
+    if (s.length() > 255) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c == '/' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String quote(String s) {
+    String shown = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < shown.length(); i++) {
+      char c = shown.charAt(i);
+      if (c < ' ' || c == 0x7f) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (b.length() > 0) {
+          b.append('.');
+        }
+        b.append(ref.getFieldName().toLowerCase(java.util.Locale.ROOT));
+      } else if (ref.getIndex() >= 0) {
+        b.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return b.length() == 0 ? "body" : b.toString();
+  }
+
+  /** Jackson's messages run over several lines and quote source; one line, bounded, is enough. */
+  static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int nl = message.indexOf('\n');
+    String line = nl < 0 ? message : message.substring(0, nl);
+    line = line.replace('\r', ' ');
+    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+  }
+
+  private static int firstNonBlank(byte[] json) {
+    for (int i = 0; i < json.length; i++) {
+      byte b = json[i];
+      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static byte[] write(ObjectWriter writer, Object value) {
+    try {
+      return writer.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      // records of strings, ints, maps and lists always serialise
+      throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName(), e);
+    }
+  }
+
+  @JsonPropertyOrder({"Action", "Service"})
+  private record WatchFrame(@JsonProperty("Action") String action,
+                            @JsonProperty("Service") Service service) {}
+}

@@ -1,0 +1,47 @@
+package io.micro.sidecar.server.cli;
+
+import io.micro.sidecar.core.config.SidecarConfig;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.function.ToIntFunction;
+import picocli.CommandLine;
+
+/**
+ * Parses {@code micro [global flags] <command> [flags]} and runs the command. Flags read environment
+ * variables from {@code env} where absent; a bad flag prints one line naming it and returns 2.
+ */
+public final class MicroCli {
+
+  private MicroCli() {}
+
+  /**
+   * @param sidecar runs a sidecar with the parsed configuration and returns its exit code
+   * @return the process exit code
+   */
+  public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err,
+                        ToIntFunction<SidecarConfig> sidecar) {
+    MicroCommand micro = new MicroCommand();
+    CommandLine cli = new CommandLine(micro)
+        .addSubcommand(new SidecarCommand(micro, sidecar))
+        .setDefaultValueProvider(new EnvDefaults(env))
+        .setOut(out)
+        .setErr(err)
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler((e, a) -> {
+          err.println("micro: " + e.getMessage() + hint(e));
+          return 2;
+        })
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          err.println("micro: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          return 1;
+        });
+    return cli.execute(args);
+  }
+
+  private static String hint(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException && e.getCommandLine().getCommandName().equals("sidecar")) {
+      return " (global flags such as --registry go before 'sidecar'; see 'micro --help')";
+    }
+    return " (see 'micro " + (e.getCommandLine().getParent() == null ? "" : e.getCommandLine().getCommandName() + " ") + "--help')";
+  }
+}

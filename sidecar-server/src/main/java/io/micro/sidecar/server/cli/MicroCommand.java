@@ -1,0 +1,51 @@
+package io.micro.sidecar.server.cli;
+
+import io.micro.sidecar.core.config.RegistryConfig;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code micro}: the global flags, which stand before the sub-command. */
+@Command(name = "micro", mixinStandardHelpOptions = true, version = "micro sidecar 0.1.0",
+    usageHelpWidth = 120, sortOptions = false,
+    description = "A sidecar that gives any app registration, discovery, RPC and pub/sub over plain HTTP.",
+    footer = {"", "Every flag also reads an environment variable when absent: global flags MICRO_<FLAG>,",
+        "sidecar flags MICRO_SIDECAR_<FLAG> (e.g. MICRO_REGISTRY=etcd, MICRO_SIDECAR_ADDRESS=:8081)."})
+final class MicroCommand implements Runnable {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--registry", paramLabel = "<memory|etcd>", defaultValue = "memory",
+      description = "Registry: memory (embedded, this process only) or etcd. Env MICRO_REGISTRY. Default: ${DEFAULT-VALUE}.")
+  String registry;
+
+  @Option(names = "--registry_address", paramLabel = "<host:port,...>",
+      description = "Comma-separated registry endpoints (etcd default 127.0.0.1:2379). Env MICRO_REGISTRY_ADDRESS.")
+  String registryAddress;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  RegistryConfig registryConfig() {
+    RegistryConfig.Kind kind;
+    try {
+      kind = RegistryConfig.Kind.of(registry);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--registry': " + e.getMessage());
+    }
+    List<String> addresses = registryAddress == null || registryAddress.isBlank()
+        ? List.of() : Arrays.stream(registryAddress.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    if (kind == RegistryConfig.Kind.ETCD) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--registry': 'etcd' is not available in this build yet (expected: memory)");
+    }
+    return new RegistryConfig(kind, addresses);
+  }
+}

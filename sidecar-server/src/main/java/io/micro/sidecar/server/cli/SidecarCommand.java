@@ -1,0 +1,72 @@
+package io.micro.sidecar.server.cli;
+
+import io.micro.sidecar.core.config.AppConfig;
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.SidecarConfig;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.ToIntFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code micro sidecar}: runs the sidecar until SIGTERM or SIGINT. */
+@Command(name = "sidecar", mixinStandardHelpOptions = true, usageHelpWidth = 120, sortOptions = false,
+    description = "Run the sidecar beside an app.",
+    footer = {"", "Sidecar flags read MICRO_SIDECAR_<FLAG> when absent (e.g. MICRO_SIDECAR_SERVER_NAME)."})
+final class SidecarCommand implements Callable<Integer> {
+
+  private final MicroCommand micro;
+  private final ToIntFunction<SidecarConfig> runner;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--address", paramLabel = "<host:port>", defaultValue = ":8081",
+      description = "Address to listen on; an empty host means every interface. Env MICRO_SIDECAR_ADDRESS. Default: ${DEFAULT-VALUE}.")
+  String address;
+
+  @Option(names = "--server_name", paramLabel = "<name>",
+      description = "Name of the app to register at start (needs --server_address). Env MICRO_SIDECAR_SERVER_NAME.")
+  String serverName;
+
+  @Option(names = "--server_address", paramLabel = "<host:port>",
+      description = "Address of the app to register at start (needs --server_name). Env MICRO_SIDECAR_SERVER_ADDRESS.")
+  String serverAddress;
+
+  SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
+    this.micro = micro;
+    this.runner = runner;
+  }
+
+  @Override
+  public Integer call() {
+    return runner.applyAsInt(config());
+  }
+
+  /** The configuration these flags describe. @throws ParameterException naming the bad flag */
+  SidecarConfig config() {
+    HostPort listen = hostPort("--address", address);
+    boolean named = serverName != null && !serverName.isBlank();
+    boolean addressed = serverAddress != null && !serverAddress.isBlank();
+    if (named != addressed) {
+      throw new ParameterException(spec.commandLine(), named
+          ? "--server_name is set but --server_address is not (expected: both, or neither)"
+          : "--server_address is set but --server_name is not (expected: both, or neither)");
+    }
+    Optional<AppConfig> app = named
+        ? Optional.of(new AppConfig(serverName, hostPort("--server_address", serverAddress)))
+        : Optional.empty();
+    return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES);
+  }
+
+  private HostPort hostPort(String flag, String value) {
+    try {
+      return HostPort.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + e.getMessage());
+    }
+  }
+}

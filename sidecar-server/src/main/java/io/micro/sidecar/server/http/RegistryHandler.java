@@ -1,0 +1,108 @@
+package io.micro.sidecar.server.http;
+
+import io.micro.sidecar.core.config.GoDuration;
+import io.micro.sidecar.core.registry.InvalidServiceException;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.registry.ServiceCodec;
+import io.micro.sidecar.server.websocket.RegistryWatchHandler;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/** {@code /registry} (contract §3): look up, list, register, deregister and watch services. */
+final class RegistryHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(RegistryHandler.class);
+
+  private final Registry registry;
+  private final int maxBodyBytes;
+  private final RegistryWatchHandler watch;
+
+  RegistryHandler(Registry registry, int maxBodyBytes) {
+    this.registry = registry;
+    this.maxBodyBytes = maxBodyBytes;
+    this.watch = new RegistryWatchHandler(registry);
+  }
+
+  Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, QueryStringDecoder uri) {
+    HttpMethod method = req.method();
+    String service = param(uri, "service");
+    if (method.equals(HttpMethod.GET)) {
+      if (isUpgrade(req)) {
+        return watch.handle(res, service);
+      }
+      return service == null ? list(res) : lookup(res, service);
+    }
+    if (method.equals(HttpMethod.POST)) {
+      Duration ttl;
+      try {
+        ttl = ttl(param(uri, "ttl"));
+      } catch (IllegalArgumentException e) {
+        return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "ttl: " + e.getMessage());
+      }
+      return write(req, res, s -> registry.register(s, ttl));
+    }
+    if (method.equals(HttpMethod.DELETE)) {
+      return write(req, res, registry::deregister);
+    }
+    return Responses.methodNotAllowed(res, "GET, POST, DELETE");
+  }
+
+  private Mono<Void> lookup(HttpServerResponse res, String name) {
+    return registry.lookup(name).flatMap(found -> found.isEmpty()
+        ? Responses.text(res, HttpResponseStatus.NOT_FOUND, "Service not found")
+        : Responses.json(res, ServiceCodec.encode(found)));
+  }
+
+  private Mono<Void> list(HttpServerResponse res) {
+    return registry.list().flatMap(all -> Responses.json(res, ServiceCodec.encode(all)));
+  }
+
+  /** Reads a Service whatever the Content-Type (curl -d sends form-urlencoded) and applies it. */
+  private Mono<Void> write(HttpServerRequest req, HttpServerResponse res,
+                           java.util.function.Function<Service, Mono<Void>> action) {
+    return Bodies.read(req, maxBodyBytes)
+        .map(ServiceCodec::decodeRegistration)
+        .flatMap(action)
+        .then(Mono.defer(() -> Responses.ok(res)))
+        .onErrorResume(InvalidServiceException.class,
+            e -> Responses.text(res, HttpResponseStatus.BAD_REQUEST, e.getMessage()))
+        .onErrorResume(Bodies.BodyTooLargeException.class,
+            e -> Responses.text(res, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage()))
+        .onErrorResume(e -> !(e instanceof InvalidServiceException), e -> {
+          log.warn("{} /registry failed: {}", req.method(), e.toString());
+          return Responses.text(res, HttpResponseStatus.INTERNAL_SERVER_ERROR, "registry: " + e.getMessage());
+        });
+  }
+
+  /** Absent or empty means no TTL; anything else must be a positive Go duration. */
+  static Duration ttl(String text) {
+    if (text == null || text.isEmpty()) {
+      return Registry.NO_TTL;
+    }
+    Duration ttl = GoDuration.parse(text);
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("'" + text + "' (expected: a positive duration like 30s)");
+    }
+    return ttl;
+  }
+
+  private static String param(QueryStringDecoder uri, String name) {
+    List<String> values = uri.parameters().get(name);
+    return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+  }
+
+  private static boolean isUpgrade(HttpServerRequest req) {
+    return req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+  }
+}

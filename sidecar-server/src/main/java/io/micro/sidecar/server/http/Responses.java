@@ -1,0 +1,46 @@
+package io.micro.sidecar.server.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerResponse;
+
+/** The few shapes of answer the sidecar gives: one line of text, JSON bytes, or nothing. */
+public final class Responses {
+
+  private Responses() {}
+
+  /** A one-line plain-text answer, newline-terminated as Go's {@code http.Error} writes it. */
+  public static Mono<Void> text(HttpServerResponse res, HttpResponseStatus status, String line) {
+    byte[] body = (line + "\n").getBytes(StandardCharsets.UTF_8);
+    return res.status(status)
+        .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header("X-Content-Type-Options", "nosniff")
+        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length))
+        .send(Mono.just(Unpooled.wrappedBuffer(body)))
+        .then();
+  }
+
+  public static Mono<Void> json(HttpServerResponse res, byte[] body) {
+    return res.status(HttpResponseStatus.OK)
+        .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length))
+        .send(Mono.just(Unpooled.wrappedBuffer(body)))
+        .then();
+  }
+
+  /** 200 with an empty body. */
+  public static Mono<Void> ok(HttpServerResponse res) {
+    return res.status(HttpResponseStatus.OK)
+        .header(HttpHeaderNames.CONTENT_LENGTH, "0")
+        .send();
+  }
+
+  public static Mono<Void> methodNotAllowed(HttpServerResponse res, String allow) {
+    res.header(HttpHeaderNames.ALLOW, allow);
+    return text(res, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method not allowed");
+  }
+}

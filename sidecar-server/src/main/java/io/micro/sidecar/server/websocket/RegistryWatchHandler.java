@@ -1,0 +1,41 @@
+package io.micro.sidecar.server.websocket;
+
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.ServiceCodec;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.WebsocketServerSpec;
+
+/**
+ * The registry watch over a WebSocket (contract §3): one text frame
+ * {@code {"Action":..,"Service":..}} per change, optionally for one service only.
+ *
+ * <p>A watcher that falls more than the registry's watch buffer behind is closed with 1013 (try
+ * again later) so it re-reads the registry instead of silently missing changes.
+ */
+public final class RegistryWatchHandler {
+
+  private static final WebsocketServerSpec SPEC = WebsocketServerSpec.builder().maxFramePayloadLength(16 * 1024).build();
+
+  private final Registry registry;
+
+  public RegistryWatchHandler(Registry registry) {
+    this.registry = registry;
+  }
+
+  public Mono<Void> handle(HttpServerResponse res, String service) {
+    return res.sendWebsocket((in, out) -> {
+      // Reading the inbound side releases whatever the client sends and tells us when it leaves.
+      Mono<Void> gone = in.receive().then();
+      return out.sendObject(registry.watch()
+              .filter(e -> service == null || service.equals(e.service().name()))
+              .map(e -> new TextWebSocketFrame(Unpooled.wrappedBuffer(ServiceCodec.encode(e))))
+              .takeUntilOther(gone))
+          .then()
+          .onErrorResume(Exceptions::isOverflow, e -> out.sendClose(1013, "watch fell behind; list again"));
+    }, SPEC);
+  }
+}

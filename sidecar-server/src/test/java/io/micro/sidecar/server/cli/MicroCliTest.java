@@ -1,0 +1,133 @@
+package io.micro.sidecar.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micro.sidecar.core.config.AppConfig;
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.RegistryConfig;
+import io.micro.sidecar.core.config.SidecarConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MicroCliTest {
+
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+  private SidecarConfig started;
+
+  private int run(Map<String, String> env, String... args) {
+    return MicroCli.run(args, env, new PrintWriter(out, true), new PrintWriter(err, true), config -> {
+      started = config;
+      return 0;
+    });
+  }
+
+  private int run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  @Test
+  void defaultsListenOnEveryInterfaceAt8081WithTheMemoryRegistry() {
+    assertThat(run("sidecar")).isZero();
+    assertThat(started.listen()).isEqualTo(new HostPort("", 8081));
+    assertThat(started.registry()).isEqualTo(RegistryConfig.memory());
+    assertThat(started.app()).isEmpty();
+  }
+
+  @Test
+  void acceptsEqualsAndSpaceFormsWithGlobalFlagsBeforeTheCommand() {
+    assertThat(run("--registry", "memory", "sidecar", "--address", "127.0.0.1:9000",
+        "--server_name=foo", "--server_address", "127.0.0.1:9090")).isZero();
+    assertThat(started.listen()).isEqualTo(new HostPort("127.0.0.1", 9000));
+    assertThat(started.app()).contains(new AppConfig("foo", new HostPort("127.0.0.1", 9090)));
+  }
+
+  @Test
+  void readsEnvironmentVariablesWhereFlagsAreAbsent() {
+    Map<String, String> env = Map.of(
+        "MICRO_SIDECAR_ADDRESS", "127.0.0.1:7000",
+        "MICRO_SIDECAR_SERVER_NAME", "foo",
+        "MICRO_SIDECAR_SERVER_ADDRESS", "[::1]:9090",
+        "MICRO_REGISTRY", "MEMORY",
+        "MICRO_REGISTRY_ADDRESS", "a:1, b:2");
+    assertThat(run(env, "sidecar")).isZero();
+    assertThat(started.listen()).isEqualTo(new HostPort("127.0.0.1", 7000));
+    assertThat(started.app()).contains(new AppConfig("foo", new HostPort("::1", 9090)));
+    assertThat(started.registry().addresses()).containsExactly("a:1", "b:2");
+  }
+
+  @Test
+  void aFlagWinsOverItsEnvironmentVariable() {
+    assertThat(run(Map.of("MICRO_SIDECAR_ADDRESS", "127.0.0.1:7000"), "sidecar", "--address=:7001")).isZero();
+    assertThat(started.listen()).isEqualTo(new HostPort("", 7001));
+  }
+
+  @Test
+  void onlyOneOfServerNameAndAddressIsAnErrorNamingTheMissingFlag() {
+    assertThat(run("sidecar", "--server_name=foo")).isEqualTo(2);
+    assertThat(started).isNull();
+    assertOneLine("--server_name is set but --server_address is not");
+
+    err.getBuffer().setLength(0);
+    assertThat(run(Map.of("MICRO_SIDECAR_SERVER_ADDRESS", "127.0.0.1:1"), "sidecar")).isEqualTo(2);
+    assertOneLine("--server_address is set but --server_name is not");
+  }
+
+  @Test
+  void badValuesNameTheFlagAndTheValue() {
+    assertThat(run("sidecar", "--address=localhost")).isEqualTo(2);
+    assertOneLine("'--address': 'localhost'");
+
+    err.getBuffer().setLength(0);
+    assertThat(run("--registry=consul", "sidecar")).isEqualTo(2);
+    assertOneLine("'--registry': 'consul' (expected: memory or etcd)");
+
+    err.getBuffer().setLength(0);
+    assertThat(run(Map.of("MICRO_REGISTRY", "zookeeper"), "sidecar")).isEqualTo(2);
+    assertOneLine("'zookeeper'");
+
+    err.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--server_name=foo", "--server_address=127.0.0.1:99999")).isEqualTo(2);
+    assertOneLine("'--server_address': '127.0.0.1:99999' has port 99999");
+    assertThat(started).isNull();
+  }
+
+  @Test
+  void unknownFlagsAreRefusedWithAHintWhereGlobalFlagsGo() {
+    assertThat(run("sidecar", "--registry=memory")).isEqualTo(2);
+    assertOneLine("Unknown option: '--registry=memory'");
+    assertThat(err.toString()).contains("global flags such as --registry go before 'sidecar'");
+
+    err.getBuffer().setLength(0);
+    assertThat(run("--bogus", "sidecar")).isEqualTo(2);
+    assertOneLine("Unknown option: '--bogus'");
+  }
+
+  @Test
+  void helpListsEveryFlagWithItsEnvironmentVariable() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString()).contains("--registry", "--registry_address", "MICRO_REGISTRY", "sidecar");
+    out.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--help")).isZero();
+    assertThat(out.toString()).contains("--address", "--server_name", "--server_address",
+        "MICRO_SIDECAR_ADDRESS", "MICRO_SIDECAR_SERVER_NAME", "MICRO_SIDECAR_SERVER_ADDRESS", "Default: :8081");
+    assertThat(started).isNull();
+  }
+
+  @Test
+  void environmentNamesFollowTheContract() {
+    assertThat(EnvDefaults.variable("micro", "--registry_address")).isEqualTo("MICRO_REGISTRY_ADDRESS");
+    assertThat(EnvDefaults.variable("micro", "--enable_tls")).isEqualTo("MICRO_ENABLE_TLS");
+    assertThat(EnvDefaults.variable("sidecar", "--server_name")).isEqualTo("MICRO_SIDECAR_SERVER_NAME");
+    assertThat(EnvDefaults.variable("sidecar", "--healthcheck_url")).isEqualTo("MICRO_SIDECAR_HEALTHCHECK_URL");
+  }
+
+  private void assertOneLine(String expected) {
+    String text = err.toString();
+    assertThat(text).startsWith("micro: ").contains(expected);
+    assertThat(text.strip()).doesNotContain("\n");
+  }
+
+}
