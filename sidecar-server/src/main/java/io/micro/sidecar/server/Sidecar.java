@@ -74,7 +74,7 @@ public final class Sidecar implements AutoCloseable {
       if (registry != null) {
         registry.close();
       }
-      loops.disposeLater().block(STOP_TIMEOUT);
+      loops.disposeLater(Duration.ZERO, STOP_TIMEOUT).block(STOP_TIMEOUT);
       throw e;
     }
   }
@@ -93,7 +93,6 @@ public final class Sidecar implements AutoCloseable {
         new HostPort(config.listen().host(), sidecar.port()), config.registry().kind(),
         (System.nanoTime() - started) / 1_000_000);
     sidecar.onClose().block();
-    log.info("sidecar stopped");
     return 0;
   }
 
@@ -142,7 +141,8 @@ public final class Sidecar implements AutoCloseable {
       }
       registry.close();
       server.disposeNow(STOP_TIMEOUT);
-      loops.disposeLater().block(STOP_TIMEOUT);
+      loops.disposeLater(Duration.ZERO, STOP_TIMEOUT).block(STOP_TIMEOUT);
+      log.info("sidecar stopped");
     } finally {
       onClose.tryEmitEmpty();
     }
