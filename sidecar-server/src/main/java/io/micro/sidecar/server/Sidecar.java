@@ -2,10 +2,12 @@ package io.micro.sidecar.server;
 
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.registry.etcd.EtcdRegistry;
 import io.micro.sidecar.server.http.Routes;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -53,7 +55,7 @@ public final class Sidecar implements AutoCloseable {
     Registry registry = null;
     DisposableServer server = null;
     try {
-      registry = Registry.memory();
+      registry = registry(config.registry());
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .handle(new Routes(registry, config));
@@ -62,10 +64,13 @@ public final class Sidecar implements AutoCloseable {
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(STOP_TIMEOUT);
       Optional<Service> app = config.app().map(Sidecar::describe);
-      if (app.isPresent()) {
-        registry.register(app.get(), Registry.NO_TTL).block(STOP_TIMEOUT);
-        log.info("registered app {} as node {}", app.get().name(), app.get().nodes().get(0).id());
-      }
+      // Never wait for the registry to start serving: etcd may arrive later, and the registry keeps
+      // the registration and writes it when it does.
+      Registry target = registry;
+      app.ifPresent(service -> target.register(service, Registry.NO_TTL).subscribe(
+          ok -> {},
+          e -> log.warn("app {} not registered yet ({}); the registry keeps retrying", service.name(), e.toString()),
+          () -> log.info("registered app {} as node {}", service.name(), service.nodes().get(0).id())));
       return new Sidecar(loops, registry, server, app);
     } catch (RuntimeException e) {
       if (server != null) {
@@ -94,6 +99,13 @@ public final class Sidecar implements AutoCloseable {
         (System.nanoTime() - started) / 1_000_000);
     sidecar.onClose().block();
     return 0;
+  }
+
+  private static Registry registry(RegistryConfig config) {
+    return switch (config.kind()) {
+      case MEMORY -> Registry.memory();
+      case ETCD -> EtcdRegistry.builder().endpoints(config.addresses()).build();
+    };
   }
 
   private static Service describe(AppConfig app) {

@@ -51,6 +51,14 @@ public interface Registry extends AutoCloseable {
    */
   Flux<RegistryEvent> watch();
 
+  /**
+   * How old the answers are: the time since the backing store last confirmed them. Zero for a
+   * registry that is its own source of truth.
+   */
+  default Duration cacheAge() {
+    return Duration.ZERO;
+  }
+
   /** Releases timers, watchers and connections and completes every watch. Idempotent. */
   @Override
   void close();

@@ -42,10 +42,6 @@ final class MicroCommand implements Runnable {
     }
     List<String> addresses = registryAddress == null || registryAddress.isBlank()
         ? List.of() : Arrays.stream(registryAddress.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    if (kind == RegistryConfig.Kind.ETCD) {
-      throw new ParameterException(spec.commandLine(),
-          "Invalid value for option '--registry': 'etcd' is not available in this build yet (expected: memory)");
-    }
     return new RegistryConfig(kind, addresses);
   }
 }

@@ -24,6 +24,8 @@ final class RegistryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(RegistryHandler.class);
 
+  static final String CACHE_AGE = "X-Registry-Cache-Age";
+
   private final Registry registry;
   private final int maxBodyBytes;
   private final RegistryWatchHandler watch;
@@ -59,13 +61,26 @@ final class RegistryHandler {
   }
 
   private Mono<Void> lookup(HttpServerResponse res, String name) {
+    age(res);
     return registry.lookup(name).flatMap(found -> found.isEmpty()
         ? Responses.text(res, HttpResponseStatus.NOT_FOUND, "Service not found")
         : Responses.json(res, ServiceCodec.encode(found)));
   }
 
   private Mono<Void> list(HttpServerResponse res) {
+    age(res);
     return registry.list().flatMap(all -> Responses.json(res, ServiceCodec.encode(all)));
+  }
+
+  /**
+   * A registry backed by etcd answers from a watched copy; say how old it is (whole seconds, like
+   * HTTP's Age) so a client can tell a stale answer during an etcd outage from a fresh one.
+   */
+  private void age(HttpServerResponse res) {
+    java.time.Duration age = registry.cacheAge();
+    if (!age.isZero()) {
+      res.header(CACHE_AGE, Long.toString(age.toSeconds()));
+    }
   }
 
   /** Reads a Service whatever the Content-Type (curl -d sends form-urlencoded) and applies it. */
@@ -81,7 +96,7 @@ final class RegistryHandler {
             e -> Responses.text(res, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage()))
         .onErrorResume(e -> !(e instanceof InvalidServiceException), e -> {
           log.warn("{} /registry failed: {}", req.method(), e.toString());
-          return Responses.text(res, HttpResponseStatus.INTERNAL_SERVER_ERROR, "registry: " + e.getMessage());
+          return Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "registry unavailable: " + e);
         });
   }
 

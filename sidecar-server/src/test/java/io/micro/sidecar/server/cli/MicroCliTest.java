@@ -59,6 +59,15 @@ class MicroCliTest {
   }
 
   @Test
+  void etcdTakesItsEndpointsFromFlagOrEnvironment() {
+    assertThat(run("--registry=etcd", "--registry_address", "10.0.0.1:2379,10.0.0.2:2379", "sidecar")).isZero();
+    assertThat(started.registry()).isEqualTo(new RegistryConfig(RegistryConfig.Kind.ETCD,
+        java.util.List.of("10.0.0.1:2379", "10.0.0.2:2379")));
+    assertThat(run(Map.of("MICRO_REGISTRY", "etcd"), "sidecar")).isZero();
+    assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
+  }
+
+  @Test
   void aFlagWinsOverItsEnvironmentVariable() {
     assertThat(run(Map.of("MICRO_SIDECAR_ADDRESS", "127.0.0.1:7000"), "sidecar", "--address=:7001")).isZero();
     assertThat(started.listen()).isEqualTo(new HostPort("", 7001));

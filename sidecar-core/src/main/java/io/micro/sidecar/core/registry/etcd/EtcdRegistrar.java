@@ -1,0 +1,334 @@
+package io.micro.sidecar.core.registry.etcd;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.support.CloseableClient;
+import io.grpc.stub.StreamObserver;
+import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.registry.ServiceCodec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
+
+/**
+ * This sidecar's own registrations in etcd: one key per node, each attached to a lease.
+ *
+ * <p>Leases are kept alive by jetcd's single keep-alive stream (one stream for all leases, a message
+ * per lease every third of its TTL), never by a call per lease. A registration without a TTL lives
+ * as long as the sidecar does, on a lease of {@code defaultTtl}, so a crashed sidecar's nodes vanish
+ * within it. A registration with a TTL is a heartbeat contract with the client: its lease has that
+ * TTL, it is kept alive only while the client re-registers within the TTL, and when the client stops
+ * the key is deleted at the deadline. A re-registration that changes nothing costs no etcd write.
+ *
+ * <p>When a lease is lost (etcd unreachable for longer than its TTL, or the lease revoked behind our
+ * back) or a re-listing shows a key missing, the node is put back on a fresh lease, retrying with
+ * backoff until etcd answers. Shutdown revokes every lease, which deletes the keys.
+ *
+ * <p>Threading: state is touched only on the shared single-threaded registry scheduler; jetcd callbacks hop onto it.
+ */
+final class EtcdRegistrar implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EtcdRegistrar.class);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+  /**
+   * One attempt's bound. A write that a dying leader swallowed only fails after etcd's own request
+   * timeout (about 7 s); trying again sooner reaches the new leader. Puts of the same key, value and
+   * lease are idempotent, and a lease granted twice expires on its own.
+   */
+  private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
+
+  private final Client client;
+  private final String prefix;
+  private final Ticker ticker;
+  private final Scheduler loop;
+  private final Duration defaultTtl;
+  /** etcd key → registration; loop only. */
+  private final Map<String, Own> own = new HashMap<>();
+  private final Disposable sweeper;
+  private boolean closed;
+
+  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl) {
+    this.client = client;
+    this.prefix = prefix;
+    this.ticker = ticker;
+    this.loop = loop;
+    this.defaultTtl = defaultTtl;
+    this.sweeper = loop.schedulePeriodically(this::expireDue, 250, 250, TimeUnit.MILLISECONDS);
+  }
+
+  static String key(String prefix, String service, String nodeId) {
+    return prefix + service + "/" + nodeId;
+  }
+
+  /**
+   * Registers each node of {@code service}; completes with the etcd revision of the last write once
+   * every node is stored (0 when nothing needed writing), or fails if etcd does not confirm in time.
+   * Either way the registration is kept and re-asserted until deregistered.
+   */
+  Mono<Long> register(Service service, Duration ttl) {
+    return onWorker(() -> Flux.fromIterable(service.nodes())
+        .concatMap(node -> upsert(service, node, ttl))
+        .reduce(0L, Math::max));
+  }
+
+  /** Deletes the keys of the nodes named; completes with the revision of the last delete. */
+  Mono<Long> deregister(Service service) {
+    return onWorker(() -> Flux.fromIterable(service.nodes())
+        .concatMap(node -> remove(key(prefix, service.name(), node.id())))
+        .reduce(0L, Math::max));
+  }
+
+  /**
+   * After a listing at {@code revision}: puts back any of our keys that etcd lost. A key written after
+   * that revision, or still being written, is not lost. On the loop.
+   */
+  void resynced(Set<String> present, long revision) {
+    for (Own o : own.values()) {
+      if (!present.contains(o.key) && o.pending == null && o.revision != 0 && o.revision <= revision) {
+        log.warn("registration {} is missing from etcd; registering it again", o.key);
+        reassert(o);
+      }
+    }
+  }
+
+  /** Revokes every lease (deleting the keys) and stops keeping them alive. Blocks the caller up to the timeout. */
+  @Override
+  public void close() {
+    List<Long> leases = Mono.fromCallable(() -> {
+          closed = true;
+          sweeper.dispose();
+          List<Long> ids = new ArrayList<>();
+          for (Own o : own.values()) {
+            o.stop();
+            if (o.lease != 0) {
+              ids.add(o.lease);
+            }
+          }
+          own.clear();
+          return ids;
+        })
+        .subscribeOn(loop)
+        .block(CALL_TIMEOUT);
+    if (leases != null && !leases.isEmpty()) {
+      Flux.fromIterable(leases)
+          .flatMap(id -> Mono.fromFuture(() -> client.getLeaseClient().revoke(id)).timeout(CALL_TIMEOUT)
+              .onErrorResume(e -> Mono.empty()))
+          .then()
+          .block(CALL_TIMEOUT.plusSeconds(1));
+    }
+  }
+
+  // ---- on the loop ----
+
+  private Mono<Long> upsert(Service service, Node node, Duration ttl) {
+    if (closed) {
+      return Mono.error(new IllegalStateException("registry closed"));
+    }
+    String key = key(prefix, service.name(), node.id());
+    byte[] value = ServiceCodec.encode(service.withNodes(List.of(node)));
+    boolean heartbeat = ttl != null && !ttl.isZero();
+    Duration leaseTtl = heartbeat ? ttl : defaultTtl;
+    long deadline = heartbeat ? ticker.read() + ttl.toNanos() : Long.MAX_VALUE;
+    Own o = own.get(key);
+    if (o != null && o.ttl.equals(leaseTtl) && o.lease != 0 && o.pending == null) {
+      o.deadline = deadline;
+      if (Arrays.equals(o.value, value)) {
+        return Mono.just(0L);
+      }
+      o.value = value;
+      return put(o, o.lease);
+    }
+    if (o != null) {
+      o.stop();
+      revokeLater(o.lease);
+    }
+    Own fresh = new Own(key, value, leaseTtl, deadline);
+    own.put(key, fresh);
+    return establish(fresh).doOnError(e -> {
+      if (own.get(key) == fresh) {
+        reassert(fresh);
+      }
+    });
+  }
+
+  /** Grants a lease, writes the key on it, and starts keeping the lease alive. */
+  private Mono<Long> establish(Own o) {
+    long seconds = Math.max(1, (o.ttl.toMillis() + 999) / 1000);
+    return call(() -> client.getLeaseClient().grant(seconds))
+        .publishOn(loop)
+        .flatMap(granted -> {
+          if (own.get(o.key) != o) {
+            revokeLater(granted.getID());
+            return Mono.just(0L);
+          }
+          o.lease = granted.getID();
+          o.keepAlive = client.getLeaseClient().keepAlive(granted.getID(), new LeaseObserver(o, granted.getID()));
+          return put(o, granted.getID());
+        });
+  }
+
+  private Mono<Long> put(Own o, long lease) {
+    ByteSequence key = EtcdCache.bytes(o.key);
+    byte[] value = o.value;
+    return call(() -> client.getKVClient().put(key, ByteSequence.from(value),
+            PutOption.builder().withLeaseId(lease).build()))
+        .map(r -> r.getHeader().getRevision())
+        .publishOn(loop)
+        .doOnNext(revision -> o.revision = Math.max(o.revision, revision))
+        .doOnError(e -> {
+          if (own.get(o.key) == o && o.pending == null) {
+            reassert(o);
+          }
+        });
+  }
+
+  private Mono<Long> remove(String key) {
+    Own o = own.remove(key);
+    if (o != null) {
+      o.stop();
+    }
+    Mono<Long> delete = call(() -> client.getKVClient().delete(EtcdCache.bytes(key)))
+        .map(r -> r.getHeader().getRevision());
+    if (o != null && o.lease != 0) {
+      long lease = o.lease;
+      return delete.doOnSuccess(r -> revokeLater(lease));
+    }
+    return delete;
+  }
+
+  /** Puts a lost registration back on a fresh lease, retrying with backoff while it is still wanted. */
+  private void reassert(Own o) {
+    if (closed || o.pending != null) {
+      return;
+    }
+    o.stopKeepAlive();
+    o.lease = 0;
+    o.pending = Mono.defer(() -> own.get(o.key) == o ? establish(o) : Mono.just(0L))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5)))
+        .subscribe(r -> loop.schedule(() -> {
+          o.pending = null;
+          if (r > 0) {
+            log.info("re-registered {} on lease {}", o.key, Long.toHexString(o.lease));
+          }
+        }), e -> loop.schedule(() -> o.pending = null));
+  }
+
+  private void expireDue() {
+    long now = ticker.read();
+    for (Own o : new ArrayList<>(own.values())) {
+      if (o.deadline <= now) {
+        log.debug("registration {} not renewed within {}; removing it", o.key, o.ttl);
+        remove(o.key).onErrorResume(e -> Mono.empty()).subscribe();
+      }
+    }
+  }
+
+  /** One etcd call, retried a few times on failure or on silence, never blocking a jetcd thread. */
+  private static <T> Mono<T> call(java.util.function.Supplier<java.util.concurrent.CompletableFuture<T>> request) {
+    return Mono.fromFuture(request)
+        .timeout(ATTEMPT_TIMEOUT)
+        .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1)));
+  }
+
+  private void revokeLater(long lease) {
+    if (lease != 0) {
+      Mono.fromFuture(() -> client.getLeaseClient().revoke(lease)).timeout(CALL_TIMEOUT)
+          .onErrorResume(e -> Mono.empty()).subscribe();
+    }
+  }
+
+  private <T> Mono<T> onWorker(java.util.function.Supplier<Mono<T>> work) {
+    return Mono.defer(work).subscribeOn(loop);
+  }
+
+
+  /** Hears from jetcd's keep-alive stream about one lease and hands losses to the loop. */
+  private final class LeaseObserver implements StreamObserver<LeaseKeepAliveResponse> {
+    private final Own o;
+    private final long lease;
+
+    LeaseObserver(Own o, long lease) {
+      this.o = o;
+      this.lease = lease;
+    }
+
+    @Override
+    public void onNext(LeaseKeepAliveResponse response) {
+      // alive; nothing to do
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      // A broken stream is restarted by jetcd; only a lease etcd no longer knows is lost.
+      if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
+        lost("etcd no longer knows it");
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      lost("no keep-alive answer within its TTL");
+    }
+
+    private void lost(String why) {
+      loop.schedule(() -> {
+        if (own.get(o.key) == o && o.lease == lease && !closed) {
+          log.warn("lease {} of {} lost ({}); registering again", Long.toHexString(lease), o.key, why);
+          reassert(o);
+        }
+      });
+    }
+  }
+
+  private static final class Own {
+    final String key;
+    final Duration ttl;
+    volatile byte[] value;
+    long deadline;
+    long lease;
+    /** etcd revision of our last confirmed write of this key; 0 until the first one. */
+    long revision;
+    CloseableClient keepAlive;
+    Disposable pending;
+
+    Own(String key, byte[] value, Duration ttl, long deadline) {
+      this.key = key;
+      this.value = value;
+      this.ttl = ttl;
+      this.deadline = deadline;
+    }
+
+    void stopKeepAlive() {
+      if (keepAlive != null) {
+        keepAlive.close();
+        keepAlive = null;
+      }
+    }
+
+    void stop() {
+      stopKeepAlive();
+      if (pending != null) {
+        pending.dispose();
+        pending = null;
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package io.micro.sidecar.core.registry.etcd;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.etcd.jetcd.Client;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.RegistryEvent;
+import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.registry.ServiceCodec;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A registry shared through etcd in go-micro's layout (contract §11): key
+ * {@code /micro/registry/<service>/<node id>}, value the Service JSON holding that one node, so Go
+ * services and other sidecars on the same etcd see each other.
+ *
+ * <p>Lookups are local reads of a watched copy ({@link EtcdCache}); registrations ride on leases kept
+ * alive by one stream ({@link EtcdRegistrar}). Starting never waits for etcd: the copy fills and the
+ * registrations are written when etcd answers. The registry owns its jetcd client and its
+ * single-threaded scheduler and releases both in {@link #close()}.
+ */
+public final class EtcdRegistry implements Registry {
+
+  /** Where go-micro's etcd registry keeps services. */
+  public static final String PREFIX = "/micro/registry/";
+
+  private static final Duration READ_YOUR_WRITE_WAIT = Duration.ofSeconds(2);
+
+  private final Client client;
+  private final Scheduler loop;
+  private final EtcdCache cache;
+  private final EtcdRegistrar registrar;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private EtcdRegistry(Builder b) {
+    this.client = Client.builder()
+        .endpoints(b.endpoints.stream().map(EtcdRegistry::uri).toArray(URI[]::new))
+        .connectTimeout(Duration.ofSeconds(3))
+        .keepaliveTime(Duration.ofSeconds(10))
+        .keepaliveTimeout(Duration.ofSeconds(5))
+        .waitForReady(false)
+        .build();
+    this.loop = Schedulers.newSingle("etcd-registry", true);
+    this.registrar = new EtcdRegistrar(client, PREFIX, b.ticker, loop, b.defaultTtl);
+    this.cache = new EtcdCache(client, PREFIX, b.ticker, loop, b.progressEvery, b.stallAfter, registrar::resynced);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** {@code host:port} becomes {@code http://host:port}; a URI with a scheme is kept. */
+  static URI uri(String endpoint) {
+    String e = endpoint.trim();
+    return URI.create(e.contains("://") ? e : "http://" + e);
+  }
+
+  @Override
+  public Mono<Void> register(Service service, Duration ttl) {
+    return Mono.fromRunnable(() -> ServiceCodec.validate(service))
+        .then(registrar.register(service, ttl))
+        .flatMap(revision -> cache.awaitRevision(revision, READ_YOUR_WRITE_WAIT));
+  }
+
+  @Override
+  public Mono<Void> deregister(Service service) {
+    return Mono.fromRunnable(() -> ServiceCodec.validate(service))
+        .then(registrar.deregister(service))
+        .flatMap(revision -> cache.awaitRevision(revision, READ_YOUR_WRITE_WAIT));
+  }
+
+  @Override
+  public Mono<List<Service>> lookup(String name) {
+    return Mono.fromSupplier(() -> cache.lookup(name));
+  }
+
+  @Override
+  public Mono<List<Service>> list() {
+    return Mono.fromSupplier(cache::list);
+  }
+
+  @Override
+  public Flux<RegistryEvent> watch() {
+    return cache.watch();
+  }
+
+  /** How long since etcd last confirmed the local copy; grows while etcd is unreachable. */
+  @Override
+  public Duration cacheAge() {
+    return cache.age();
+  }
+
+  /** True once the registry has been listed from etcd at least once. */
+  public boolean ready() {
+    return cache.listed();
+  }
+
+  /** Revokes this sidecar's leases (deleting its keys), stops the watch and closes the client. Blocks up to ~6 s. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      registrar.close();
+    } finally {
+      cache.close();
+      client.close();
+      loop.dispose();
+    }
+  }
+
+  /** Settings of an {@link EtcdRegistry}; every default is written here. */
+  public static final class Builder {
+    private List<String> endpoints = List.of("127.0.0.1:2379");
+    private Ticker ticker = Ticker.systemTicker();
+    private Duration defaultTtl = Duration.ofSeconds(15);
+    private Duration progressEvery = Duration.ofSeconds(5);
+    private Duration stallAfter = Duration.ofSeconds(15);
+
+    private Builder() {}
+
+    /** etcd endpoints as {@code host:port} or URIs; default {@code 127.0.0.1:2379}. */
+    public Builder endpoints(List<String> endpoints) {
+      if (!endpoints.isEmpty()) {
+        this.endpoints = List.copyOf(endpoints);
+      }
+      return this;
+    }
+
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker);
+      return this;
+    }
+
+    /** Lease TTL of registrations made without one (default 15 s): how fast a crashed sidecar's nodes vanish. */
+    public Builder defaultTtl(Duration ttl) {
+      this.defaultTtl = ttl;
+      return this;
+    }
+
+    /** How often the watch asks etcd for a progress notification (default 5 s). */
+    public Builder progressEvery(Duration every) {
+      this.progressEvery = every;
+      return this;
+    }
+
+    /** Silence after which the watch is deemed stalled and the registry re-listed (default 15 s). */
+    public Builder stallAfter(Duration after) {
+      this.stallAfter = after;
+      return this;
+    }
+
+    public EtcdRegistry build() {
+      return new EtcdRegistry(this);
+    }
+  }
+}

@@ -1,0 +1,235 @@
+package io.micro.sidecar.core.registry.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.RegistryEvent;
+import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.testing.EtcdCluster;
+import io.micro.sidecar.core.testing.TcpProxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+
+/** The etcd registry against real etcd processes (Debian's etcd-server). */
+class EtcdRegistryIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @AfterEach
+  void release() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T own(T resource) {
+    resources.add(resource);
+    return resource;
+  }
+
+  private EtcdRegistry registry(List<String> endpoints, Duration defaultTtl) {
+    return own(EtcdRegistry.builder().endpoints(endpoints).defaultTtl(defaultTtl)
+        .progressEvery(Duration.ofMillis(500)).stallAfter(Duration.ofSeconds(3)).build());
+  }
+
+  private static Service service(String name, String id, int port) {
+    return new Service(name, "", null, null, List.of(new Node(id, "127.0.0.1", port, null)));
+  }
+
+  private static List<String> ids(Registry r, String name) {
+    return r.lookup(name).block(WAIT).stream().flatMap(s -> s.nodes().stream()).map(Node::id).sorted().toList();
+  }
+
+  @Test
+  void twoSidecarsOnOneEtcdSeeEachOthersRegistrations() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+
+    a.register(service("foo", "foo-a", 1), Registry.NO_TTL).block(WAIT);
+    // read-your-writes: the registering sidecar sees its node as soon as register completes
+    assertThat(ids(a, "foo")).containsExactly("foo-a");
+    b.register(service("foo", "foo-b", 2), Registry.NO_TTL).block(WAIT);
+    assertThat(ids(b, "foo")).containsExactly("foo-a", "foo-b");
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "foo")).containsExactly("foo-a", "foo-b"));
+
+    b.deregister(service("foo", "foo-b", 2)).block(WAIT);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "foo")).containsExactly("foo-a"));
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/foo/").strip())
+        .isEqualTo("/micro/registry/foo/foo-a");
+  }
+
+  @Test
+  void aKeyInGoMicrosLayoutWrittenWithEtcdctlIsDiscoveredAndOursReadsBackTheSame() throws Exception {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry r = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    BlockingQueue<RegistryEvent> events = new LinkedBlockingQueue<>();
+    Disposable watching = r.watch().subscribe(events::add);
+    try {
+      await().atMost(WAIT).until(r::ready);
+      String value = "{\"name\":\"go.micro.srv.greeter\",\"version\":\"latest\",\"metadata\":null,"
+          + "\"endpoints\":[{\"name\":\"Say.Hello\",\"request\":{\"name\":\"Request\",\"type\":\"Request\",\"values\":"
+          + "[{\"name\":\"name\",\"type\":\"string\",\"values\":null}]},\"response\":null,\"metadata\":{\"stream\":\"false\"}}],"
+          + "\"nodes\":[{\"id\":\"go.micro.srv.greeter-7f3c\",\"address\":\"10.0.0.7\",\"port\":54321,"
+          + "\"metadata\":{\"broker\":\"http\",\"registry\":\"etcd\",\"server\":\"rpc\",\"transport\":\"http\"}}]}";
+      etcd.etcdctl("put", "/micro/registry/go.micro.srv.greeter/go.micro.srv.greeter-7f3c", value);
+
+      RegistryEvent created = events.poll(20, TimeUnit.SECONDS);
+      assertThat(created).isNotNull();
+      assertThat(created.action()).isEqualTo(RegistryEvent.Action.CREATE);
+      List<Service> found = r.lookup("go.micro.srv.greeter").block(WAIT);
+      assertThat(found).hasSize(1);
+      Service s = found.get(0);
+      assertThat(s.version()).isEqualTo("latest");
+      assertThat(s.endpoints().get(0).name()).isEqualTo("Say.Hello");
+      assertThat(s.nodes()).containsExactly(new Node("go.micro.srv.greeter-7f3c", "10.0.0.7", 54321,
+          Map.of("broker", "http", "registry", "etcd", "server", "rpc", "transport", "http")));
+
+      etcd.etcdctl("del", "/micro/registry/go.micro.srv.greeter/go.micro.srv.greeter-7f3c");
+      RegistryEvent deleted = events.poll(20, TimeUnit.SECONDS);
+      assertThat(deleted.action()).isEqualTo(RegistryEvent.Action.DELETE);
+      assertThat(r.lookup("go.micro.srv.greeter").block(WAIT)).isEmpty();
+
+      r.register(service("foo.bar", "foo.bar-1", 9091), Registry.NO_TTL).block(WAIT);
+      assertThat(etcd.etcdctl("get", "--print-value-only", "/micro/registry/foo.bar/foo.bar-1").strip())
+          .isEqualTo("{\"name\":\"foo.bar\",\"version\":\"\",\"metadata\":null,\"endpoints\":null,"
+              + "\"nodes\":[{\"id\":\"foo.bar-1\",\"address\":\"127.0.0.1\",\"port\":9091,\"metadata\":null}]}");
+      assertThat(etcd.etcdctl("get", "--write-out=fields", "/micro/registry/foo.bar/foo.bar-1"))
+          .as("the key rides on a lease").containsPattern("\"Lease\" : [1-9]");
+    } finally {
+      watching.dispose();
+    }
+  }
+
+  @Test
+  void aTtlRegistrationStaysWhileRenewedAndDisappearsWhenNot() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    Service s = service("beat", "beat-1", 1);
+    Duration ttl = Duration.ofSeconds(2);
+
+    a.register(s, ttl).block(WAIT);
+    long renewUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < renewUntil) {
+      // a heartbeat every half TTL, as an app re-posting its registration would
+      await().pollDelay(Duration.ofMillis(1000)).until(() -> true);
+      a.register(s, ttl).block(WAIT);
+      assertThat(ids(b, "beat")).as("still registered while renewed").containsExactly("beat-1");
+    }
+    long stopped = System.nanoTime();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "beat")).isEmpty());
+    assertThat(Duration.ofNanos(System.nanoTime() - stopped)).as("gone within about the TTL")
+        .isLessThan(ttl.plusSeconds(3));
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/beat/").strip()).isEmpty();
+  }
+
+  @Test
+  void lookupsKeepAnsweringWhileEtcdIsDownAndRegistrationsAreBackAfterItRestarts() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(2));
+    a.register(service("app", "app-1", 1), Registry.NO_TTL).block(WAIT);
+    a.register(service("other", "other-1", 2), Registry.NO_TTL).block(WAIT);
+
+    etcd.stop(0);
+    // for longer than the lease TTL: lookups answer from the cache throughout, and its age shows
+    long downUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < downUntil) {
+      assertThat(ids(a, "app")).containsExactly("app-1");
+      assertThat(ids(a, "other")).containsExactly("other-1");
+      await().pollDelay(Duration.ofMillis(200)).until(() -> true);
+    }
+    assertThat(a.cacheAge()).isGreaterThan(Duration.ofSeconds(3));
+
+    etcd.restart(0);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(a.cacheAge()).isLessThan(Duration.ofSeconds(2)));
+    assertThat(ids(a, "app")).containsExactly("app-1");
+    // the registration is in etcd itself, for everyone else, and on a live lease
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-1"));
+    await().pollDelay(Duration.ofSeconds(4)).atMost(WAIT)
+        .untilAsserted(() -> assertThat(ids(b, "app")).as("still there after the lease TTL").containsExactly("app-1"));
+  }
+
+  @Test
+  void aPartitionedSidecarServesFromCacheAndReassertsRegistrationsThatExpiredMeanwhile() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    TcpProxy link = own(TcpProxy.to(etcd.endpoint(0)));
+    EtcdRegistry a = registry(List.of(link.address()), Duration.ofSeconds(2));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    a.register(service("app", "app-a", 1), Registry.NO_TTL).block(WAIT);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-a"));
+
+    link.cut();
+    // etcd expires a's lease, so everyone else stops seeing its node ...
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).isEmpty());
+    // ... while a still answers from its cache, never empty because of the outage
+    assertThat(ids(a, "app")).containsExactly("app-a");
+
+    link.restore();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-a"));
+    assertThat(ids(a, "app")).containsExactly("app-a");
+  }
+
+  @Test
+  void afterACompactionWhileDisconnectedTheCacheIsListedAgain() throws Exception {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    TcpProxy link = own(TcpProxy.to(etcd.endpoint(0)));
+    EtcdRegistry a = registry(List.of(link.address()), Duration.ofSeconds(30));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(30));
+    b.register(service("gone", "gone-1", 1), Registry.NO_TTL).block(WAIT);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "gone")).containsExactly("gone-1"));
+
+    link.cut();
+    b.deregister(service("gone", "gone-1", 1)).block(WAIT);
+    b.register(service("new", "new-1", 1), Registry.NO_TTL).block(WAIT);
+    String status = etcd.etcdctl("endpoint", "status", "--write-out=fields");
+    long revision = Long.parseLong(status.replaceAll("(?s).*\"Revision\" : (\\d+).*", "$1"));
+    etcd.etcdctl("compaction", Long.toString(revision));
+    link.restore();
+
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(ids(a, "new")).containsExactly("new-1");
+      assertThat(ids(a, "gone")).isEmpty();
+    });
+  }
+
+  @Test
+  void aThreeMemberClusterLosingOneMemberLosesNoLookupOrRegistration() {
+    EtcdCluster etcd = own(EtcdCluster.start(3));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    await().atMost(WAIT).until(() -> a.ready() && b.ready());
+
+    List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    int registered = 0;
+    for (int i = 0; i < 60; i++) {
+      if (i == 10) {
+        etcd.kill(0);
+      }
+      Service s = service("svc", "svc-" + i, i);
+      try {
+        a.register(s, Registry.NO_TTL).block(WAIT);
+        registered++;
+        assertThat(ids(a, "svc")).contains("svc-" + i);
+      } catch (RuntimeException e) {
+        failures.add(e);
+      }
+    }
+    assertThat(failures).isEmpty();
+    assertThat(registered).isEqualTo(60);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "svc")).hasSize(60));
+  }
+}

@@ -1,0 +1,92 @@
+package io.micro.sidecar.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.RegistryConfig;
+import io.micro.sidecar.core.config.SidecarConfig;
+import io.micro.sidecar.core.testing.EtcdCluster;
+import io.micro.sidecar.server.Sidecar;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Two sidecars started with {@code --registry=etcd} share one etcd through the /registry API. */
+class EtcdSidecarIT {
+
+  static EtcdCluster etcd;
+  static Sidecar a;
+  static Sidecar b;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() {
+    etcd = EtcdCluster.start(1);
+    RegistryConfig registry = new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints());
+    SidecarConfig config = new SidecarConfig(new HostPort("127.0.0.1", 0), Optional.empty(), registry,
+        SidecarConfig.DEFAULT_MAX_BODY_BYTES);
+    a = Sidecar.start(config);
+    b = Sidecar.start(config);
+  }
+
+  @AfterAll
+  static void stop() {
+    a.close();
+    b.close();
+    etcd.close();
+  }
+
+  static HttpResponse<String> send(Sidecar s, String method, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aSidecarStartedWhileEtcdIsDownServesAndRegistersItsAppWhenEtcdArrives() throws Exception {
+    try (EtcdCluster later = EtcdCluster.start(1)) {
+      later.stop(0);
+      SidecarConfig config = new SidecarConfig(new HostPort("127.0.0.1", 0), Optional.empty(),
+          new RegistryConfig(RegistryConfig.Kind.ETCD, later.endpoints()), SidecarConfig.DEFAULT_MAX_BODY_BYTES)
+          .withApp(new io.micro.sidecar.core.config.AppConfig("early", new HostPort("127.0.0.1", 9090)));
+      try (Sidecar s = Sidecar.start(config)) {
+        HttpResponse<String> r = send(s, "GET", "/registry", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("[]");
+
+        later.restart(0);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+            assertThat(send(s, "GET", "/registry?service=early", null).body()).contains("\"id\":\"early-"));
+        assertThat(later.etcdctl("get", "--keys-only", "--prefix", "/micro/registry/early/")).contains("/micro/registry/early/early-");
+      }
+    }
+  }
+
+  @Test
+  void aServiceRegisteredThroughOneSidecarIsFoundThroughTheOtherAndInEtcd() throws Exception {
+    String body = "{\"Name\":\"foo.bar\",\"Nodes\":[{\"Port\":9091,\"Address\":\"127.0.0.1\",\"Id\":\"foo.bar-1\"}]}";
+    assertThat(send(a, "POST", "/registry", body).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      HttpResponse<String> r = send(b, "GET", "/registry?service=foo.bar", null);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("[{\"name\":\"foo.bar\",\"version\":\"\",\"metadata\":null,\"endpoints\":null,"
+          + "\"nodes\":[{\"id\":\"foo.bar-1\",\"address\":\"127.0.0.1\",\"port\":9091,\"metadata\":null}]}]");
+      assertThat(r.headers().firstValue(RegistryHandler.CACHE_AGE)).hasValueSatisfying(
+          age -> assertThat(Long.parseLong(age)).isBetween(0L, 10L));
+    });
+    assertThat(etcd.etcdctl("get", "--keys-only", "--prefix", "/micro/registry/foo.bar/").strip())
+        .isEqualTo("/micro/registry/foo.bar/foo.bar-1");
+
+    assertThat(send(b, "DELETE", "/registry", body).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(send(a, "GET", "/registry?service=foo.bar", null).statusCode()).isEqualTo(404));
+  }
+}
