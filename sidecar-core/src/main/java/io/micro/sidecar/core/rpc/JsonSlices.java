@@ -1,0 +1,103 @@
+package io.micro.sidecar.core.rpc;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import java.io.IOException;
+
+/**
+ * The streaming JSON factory of the RPC codecs and the one trick they share: finding where a JSON
+ * value starts and ends in the input bytes, so that values travel between caller and app byte for
+ * byte without being parsed into a tree and written again.
+ *
+ * <p>Stateless and thread-safe; the factory is immutable once built.
+ */
+final class JsonSlices {
+
+  /** Nesting deeper than this is not an RPC request but an attack on the parser. */
+  static final int MAX_NESTING = 64;
+
+  static final JsonFactory FACTORY = JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+      .build();
+
+  private JsonSlices() {}
+
+  /**
+   * Consumes the value whose first token is current and returns its byte range {@code [start, end)}
+   * packed as {@code start << 32 | end}, in the parser's byte offsets. Only parsers over bytes
+   * report byte offsets, so only those may be given.
+   */
+  static long skipValue(JsonParser p) throws IOException {
+    long start = p.currentTokenLocation().getByteOffset();
+    JsonToken t = p.currentToken();
+    if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+      p.skipChildren();
+    } else {
+      // Strings are scanned lazily; finish them so that the location is past the closing quote.
+      p.finishToken();
+    }
+    long end = p.currentLocation().getByteOffset();
+    if (start < 0 || end < start || end > Integer.MAX_VALUE) {
+      throw new IllegalStateException("parser reports no byte offsets: [" + start + ", " + end + ")");
+    }
+    return start << 32 | end;
+  }
+
+  static int start(long range) {
+    return (int) (range >>> 32);
+  }
+
+  static int end(long range) {
+    return (int) range;
+  }
+
+  /**
+   * Checks that {@code json} is exactly one JSON value, surrounded by whitespace at most, and
+   * returns its range as {@link #skipValue} does; throws with Jackson's reason otherwise.
+   */
+  static long validate(byte[] json) throws IOException {
+    try (JsonParser p = FACTORY.createParser(json)) {
+      if (p.nextToken() == null) {
+        throw new IOException("no JSON value (expected: a JSON value such as {})");
+      }
+      long range = skipValue(p);
+      JsonToken extra = p.nextToken();
+      if (extra != null) {
+        throw new IOException("trailing " + describe(extra) + " after the JSON value");
+      }
+      return range;
+    }
+  }
+
+  static String describe(JsonToken t) {
+    return switch (t) {
+      case START_OBJECT, END_OBJECT -> "object";
+      case START_ARRAY, END_ARRAY -> "array";
+      case VALUE_STRING -> "string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+      case VALUE_TRUE, VALUE_FALSE -> "boolean";
+      case VALUE_NULL -> "null";
+      default -> t.name().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  /** The reason in one line, without the location Jackson appends. */
+  static String reason(IOException e) {
+    String message = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+        ? j.getOriginalMessage() : e.getMessage();
+    return firstLine(message);
+  }
+
+  /** Jackson's messages run over several lines and quote source; one line, bounded, is enough. */
+  static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int nl = message.indexOf('\n');
+    String line = nl < 0 ? message : message.substring(0, nl);
+    line = line.replace('\r', ' ');
+    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+  }
+}

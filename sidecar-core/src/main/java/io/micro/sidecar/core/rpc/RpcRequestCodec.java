@@ -1,0 +1,188 @@
+package io.micro.sidecar.core.rpc;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads the body of {@code POST /rpc} (contract §4) in either of its forms: a JSON object or
+ * form fields. Both carry {@code service}, {@code method}, optional {@code address} and
+ * {@code request}; the request becomes the raw bytes of one valid JSON value, never parsed into a
+ * tree.
+ *
+ * <p>Checks run in the order a caller fixes them: the body's syntax, then {@code service}, then
+ * {@code method}, then the request. Every failure is an {@link RpcException} with a 400
+ * {@code go.micro.rpc} error whose detail is one line:
+ * {@code invalid request body: ...}, {@code invalid service}, {@code invalid method} or
+ * {@code invalid request: ...}.
+ *
+ * <p>Choices where the original was silent or unhelpful: an absent, empty or blank request, in
+ * either form, means {@code {}} (the original sidecar answered 400 for a form without one); a JSON
+ * {@code null} request is passed on as {@code null}; an empty {@code address} means none.
+ *
+ * <p>Stateless and thread-safe; never blocks.
+ */
+public final class RpcRequestCodec {
+
+  private static final byte[] EMPTY_OBJECT = {'{', '}'};
+  private static final String EXPECTED_BODY =
+      " (expected: a JSON object such as {\"service\":\"go.micro.srv.example\",\"method\":\"Example.Call\",\"request\":{}})";
+
+  private RpcRequestCodec() {}
+
+  /**
+   * Reads a JSON body. Keys match case-insensitively ({@code service}, {@code Service},
+   * {@code SERVICE}...); unknown keys are skipped; a repeated key counts by its last occurrence, as
+   * Go's decoder does. {@code request} is any JSON value, taken byte for byte, or a string holding
+   * JSON, whose content is then the request. Nesting deeper than 64 is refused.
+   *
+   * @throws RpcException 400, see the class description
+   */
+  public static RpcRequest fromJson(byte[] body) {
+    if (body == null) {
+      throw RpcException.badRequest("invalid request body: empty" + EXPECTED_BODY);
+    }
+    String service = null;
+    String method = null;
+    String address = null;
+    byte[] request = null;
+    String requestText = null;
+    try (JsonParser p = JsonSlices.FACTORY.createParser(body)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        throw RpcException.badRequest("invalid request body: empty" + EXPECTED_BODY);
+      }
+      if (first != JsonToken.START_OBJECT) {
+        throw RpcException.badRequest(
+            "invalid request body: a JSON " + JsonSlices.describe(first) + EXPECTED_BODY);
+      }
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        String key = p.currentName();
+        JsonToken v = p.nextToken();
+        if ("service".equalsIgnoreCase(key)) {
+          service = string(p, v, "service");
+        } else if ("method".equalsIgnoreCase(key)) {
+          method = string(p, v, "method");
+        } else if ("address".equalsIgnoreCase(key)) {
+          address = string(p, v, "address");
+        } else if ("request".equalsIgnoreCase(key)) {
+          if (v == JsonToken.VALUE_STRING) {
+            requestText = p.getText();
+            request = null;
+          } else {
+            long range = JsonSlices.skipValue(p);
+            request = Arrays.copyOfRange(body, JsonSlices.start(range), JsonSlices.end(range));
+            requestText = null;
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+      JsonToken extra = p.nextToken();
+      if (extra != null) {
+        throw RpcException.badRequest("invalid request body: trailing "
+            + JsonSlices.describe(extra) + " after the JSON object" + EXPECTED_BODY);
+      }
+    } catch (IOException e) {
+      throw RpcException.badRequest("invalid request body: " + JsonSlices.reason(e));
+    }
+    checkServiceAndMethod(service, method);
+    if (requestText != null) {
+      request = requestFromString(requestText);
+    }
+    return new RpcRequest(service, method, emptyToNull(address), request == null ? EMPTY_OBJECT : request);
+  }
+
+  /**
+   * Reads an {@code application/x-www-form-urlencoded} body
+   * ({@code service=...&method=...&request=...&address=...}). {@code request} is a string holding
+   * JSON. Keys match case-insensitively, an exact lowercase key winning; of repeated keys the first
+   * counts, as Go's {@code Form.Get} does. {@code ;} is an ordinary character, not a separator, so
+   * that it survives inside JSON strings sent unencoded by {@code curl -d}; {@code +} reads as a
+   * space, as in every form.
+   *
+   * @throws RpcException 400, see the class description
+   */
+  public static RpcRequest fromForm(String body) {
+    Map<String, List<String>> params;
+    try {
+      params = QueryStringDecoder.builder().hasPath(false).semicolonIsNormalChar(true)
+          .build(body == null ? "" : body).parameters();
+    } catch (IllegalArgumentException e) {
+      throw RpcException.badRequest("invalid request body: " + JsonSlices.firstLine(e.getMessage()));
+    }
+    String service = first(params, "service");
+    String method = first(params, "method");
+    checkServiceAndMethod(service, method);
+    String request = first(params, "request");
+    return new RpcRequest(service, method, emptyToNull(first(params, "address")),
+        request == null ? EMPTY_OBJECT : requestFromString(request));
+  }
+
+  private static void checkServiceAndMethod(String service, String method) {
+    if (service == null || service.isEmpty()) {
+      throw RpcException.badRequest("invalid service");
+    }
+    if (method == null || method.isEmpty()) {
+      throw RpcException.badRequest("invalid method");
+    }
+  }
+
+  /** The JSON a request string holds, exactly one value with the whitespace around it trimmed. */
+  private static byte[] requestFromString(String text) {
+    if (text.isBlank()) {
+      return EMPTY_OBJECT;
+    }
+    byte[] json = text.getBytes(StandardCharsets.UTF_8);
+    long range;
+    try {
+      range = JsonSlices.validate(json);
+    } catch (IOException e) {
+      throw RpcException.badRequest("invalid request: " + JsonSlices.reason(e));
+    }
+    int start = JsonSlices.start(range);
+    int end = JsonSlices.end(range);
+    // A number at the root may be reported with the blank that ended it.
+    while (end > start && isBlank(json[end - 1])) {
+      end--;
+    }
+    return start == 0 && end == json.length ? json : Arrays.copyOfRange(json, start, end);
+  }
+
+  private static String string(JsonParser p, JsonToken v, String field) throws IOException {
+    if (v == JsonToken.VALUE_STRING) {
+      return p.getText();
+    }
+    if (v == JsonToken.VALUE_NULL) {
+      return null;
+    }
+    throw RpcException.badRequest("invalid request body: " + field + ": a JSON "
+        + JsonSlices.describe(v) + " (expected: a string)");
+  }
+
+  private static String first(Map<String, List<String>> params, String key) {
+    List<String> values = params.get(key);
+    if (values == null) {
+      for (Map.Entry<String, List<String>> e : params.entrySet()) {
+        if (e.getKey().equalsIgnoreCase(key)) {
+          values = e.getValue();
+          break;
+        }
+      }
+    }
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+  }
+}
