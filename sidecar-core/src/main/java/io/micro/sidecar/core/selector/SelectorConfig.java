@@ -39,11 +39,6 @@ public record SelectorConfig(int ejectAfterFailures, Duration ejectFor, Ticker t
         threadLocalRandom());
   }
 
-  /** These settings with another clock and source of randomness, as tests want them. */
-  public SelectorConfig with(Ticker ticker, RandomGenerator random) {
-    return new SelectorConfig(ejectAfterFailures, ejectFor, ticker, random);
-  }
-
   /** Looks the generator up on every call, so one instance may be shared by every thread. */
   private static RandomGenerator threadLocalRandom() {
     return new RandomGenerator() {
