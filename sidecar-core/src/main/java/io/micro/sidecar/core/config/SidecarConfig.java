@@ -10,18 +10,43 @@ import java.util.Optional;
  *                     {@code --server_address} were given
  * @param registry     the registry ({@code --registry}, default memory)
  * @param maxBodyBytes the largest request body read into memory (default 4 MiB); larger gets 413
+ * @param handler      what the catch-all route does ({@code --handler}, default rpc)
+ * @param namespace    prefix of service names for the catch-all ({@code --namespace}, default
+ *                     {@code go.micro.srv})
+ * @param client       how apps are called
  */
-public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes) {
+public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
+                            Handler handler, String namespace, ClientConfig client) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+  public static final String DEFAULT_NAMESPACE = "go.micro.srv";
+
+  /** The catch-all route: JSON-RPC calls mapped from the path, or a plain reverse proxy. */
+  public enum Handler {
+    RPC,
+    PROXY
+  }
 
   /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
   public static SidecarConfig of(HostPort listen) {
-    return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES);
+    return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
+        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client);
+  }
+
+  public SidecarConfig withRegistry(RegistryConfig registry) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+  }
+
+  public SidecarConfig withHandler(Handler handler) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+  }
+
+  public SidecarConfig withClient(ClientConfig client) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
   }
 }

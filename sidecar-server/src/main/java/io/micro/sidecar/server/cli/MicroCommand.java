@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.cli;
 
+import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
 import java.util.Arrays;
 import java.util.List;
@@ -28,9 +29,36 @@ final class MicroCommand implements Runnable {
       description = "Comma-separated registry endpoints (etcd default 127.0.0.1:2379). Env MICRO_REGISTRY_ADDRESS.")
   String registryAddress;
 
+  @Option(names = "--client_request_timeout", paramLabel = "<duration>", defaultValue = "5s",
+      converter = DurationConverter.class,
+      description = "Deadline of one call to an app, retries included. Env MICRO_CLIENT_REQUEST_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration clientRequestTimeout;
+
+  @Option(names = "--client_retries", paramLabel = "<n>", defaultValue = "1",
+      description = "Extra attempts on another node, only when the request never reached the app. Env MICRO_CLIENT_RETRIES. Default: ${DEFAULT-VALUE}.")
+  int clientRetries;
+
+  @Option(names = "--client_pool_size", paramLabel = "<n>", defaultValue = "128",
+      description = "Most pooled connections to one app node. Env MICRO_CLIENT_POOL_SIZE. Default: ${DEFAULT-VALUE}.")
+  int clientPoolSize;
+
+  @Option(names = "--client_idle_timeout", paramLabel = "<duration>", defaultValue = "4s",
+      converter = DurationConverter.class,
+      description = "Idle pooled connections to apps are closed after this (below Node.js's 5s keep-alive). Env MICRO_CLIENT_IDLE_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration clientIdleTimeout;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  ClientConfig clientConfig() {
+    try {
+      return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout);
+    } catch (IllegalArgumentException e) {
+      String flag = e.getMessage().startsWith("retries") ? "--client_retries" : "--client_pool_size";
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + e.getMessage());
+    }
   }
 
   RegistryConfig registryConfig() {

@@ -36,6 +36,14 @@ final class SidecarCommand implements Callable<Integer> {
       description = "Address of the app to register at start (needs --server_name). Env MICRO_SIDECAR_SERVER_ADDRESS.")
   String serverAddress;
 
+  @Option(names = "--handler", paramLabel = "<rpc|proxy>", defaultValue = "rpc",
+      description = "Catch-all route: rpc (path -> service and method, JSON-RPC to the app) or proxy (plain HTTP reverse proxy). Env MICRO_SIDECAR_HANDLER. Default: ${DEFAULT-VALUE}.")
+  String handler;
+
+  @Option(names = "--namespace", paramLabel = "<namespace>", defaultValue = SidecarConfig.DEFAULT_NAMESPACE,
+      description = "Namespace of services reached by the catch-all route. Env MICRO_SIDECAR_NAMESPACE. Default: ${DEFAULT-VALUE}.")
+  String namespace;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -59,7 +67,18 @@ final class SidecarCommand implements Callable<Integer> {
     Optional<AppConfig> app = named
         ? Optional.of(new AppConfig(serverName, hostPort("--server_address", serverAddress)))
         : Optional.empty();
-    return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES);
+    SidecarConfig.Handler kind = switch (handler.toLowerCase(java.util.Locale.ROOT)) {
+      case "rpc" -> SidecarConfig.Handler.RPC;
+      case "proxy" -> SidecarConfig.Handler.PROXY;
+      default -> throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--handler': '" + handler + "' (expected: rpc or proxy)");
+    };
+    if (namespace.isBlank() || namespace.contains("/") || namespace.chars().anyMatch(Character::isWhitespace)) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--namespace': '" + namespace + "' (expected: a dotted name like go.micro.srv)");
+    }
+    return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES, kind,
+        namespace, micro.clientConfig());
   }
 
   private HostPort hostPort(String flag, String value) {

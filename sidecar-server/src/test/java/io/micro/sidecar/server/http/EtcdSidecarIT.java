@@ -13,7 +13,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,8 +29,7 @@ class EtcdSidecarIT {
   static void start() {
     etcd = EtcdCluster.start(1);
     RegistryConfig registry = new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints());
-    SidecarConfig config = new SidecarConfig(new HostPort("127.0.0.1", 0), Optional.empty(), registry,
-        SidecarConfig.DEFAULT_MAX_BODY_BYTES);
+    SidecarConfig config = SidecarConfig.of(new HostPort("127.0.0.1", 0)).withRegistry(registry);
     a = Sidecar.start(config);
     b = Sidecar.start(config);
   }
@@ -54,8 +52,8 @@ class EtcdSidecarIT {
   void aSidecarStartedWhileEtcdIsDownServesAndRegistersItsAppWhenEtcdArrives() throws Exception {
     try (EtcdCluster later = EtcdCluster.start(1)) {
       later.stop(0);
-      SidecarConfig config = new SidecarConfig(new HostPort("127.0.0.1", 0), Optional.empty(),
-          new RegistryConfig(RegistryConfig.Kind.ETCD, later.endpoints()), SidecarConfig.DEFAULT_MAX_BODY_BYTES)
+      SidecarConfig config = SidecarConfig.of(new HostPort("127.0.0.1", 0))
+          .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, later.endpoints()))
           .withApp(new io.micro.sidecar.core.config.AppConfig("early", new HostPort("127.0.0.1", 9090)));
       try (Sidecar s = Sidecar.start(config)) {
         HttpResponse<String> r = send(s, "GET", "/registry", null);

@@ -1,0 +1,32 @@
+package io.micro.sidecar.core.config;
+
+import java.time.Duration;
+
+/**
+ * How the sidecar calls apps.
+ *
+ * @param requestTimeout end-to-end deadline of one call, retries included
+ *                       ({@code --client_request_timeout}, default 5 s)
+ * @param retries        extra attempts on another node, only when the request provably never reached
+ *                       the app ({@code --client_retries}, default 1)
+ * @param poolSize       most connections kept to one node ({@code --client_pool_size}, default 128)
+ * @param idleTimeout    an idle pooled connection is closed after this, before common app keep-alive
+ *                       timeouts (Node.js closes after 5 s) can race a request on it
+ *                       ({@code --client_idle_timeout}, default 4 s)
+ */
+public record ClientConfig(Duration requestTimeout, int retries, int poolSize, Duration idleTimeout) {
+
+  public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(5), 1, 128, Duration.ofSeconds(4));
+
+  public ClientConfig {
+    if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+      throw new IllegalArgumentException("request timeout " + GoDuration.format(requestTimeout) + " (expected: positive)");
+    }
+    if (retries < 0) {
+      throw new IllegalArgumentException("retries " + retries + " (expected: 0 or more)");
+    }
+    if (poolSize < 1) {
+      throw new IllegalArgumentException("pool size " + poolSize + " (expected: 1 or more)");
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.micro.sidecar.core.rpc;
+
+import io.micro.sidecar.core.config.ClientConfig;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
+
+/**
+ * The sidecar's one pool of keep-alive connections to apps, built at start and shared by every call
+ * (RPC and proxy): bounded per node, idle connections closed before common app keep-alive timeouts.
+ * Owns its {@link ConnectionProvider} and releases it in {@link #close()}; the event loops belong to
+ * the caller.
+ */
+public final class AppConnections implements AutoCloseable {
+
+  /** A connection not made in this long is treated as refused, and the call may go to another node. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+  /** Hop-by-hop headers (RFC 9110 §7.6.1) and the ones each hop sets for itself. */
+  private static final Set<AsciiString> NOT_FORWARDED = Set.of(
+      HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_AUTHENTICATE,
+      HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+      HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST,
+      HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.ACCEPT,
+      HttpHeaderNames.EXPECT, AsciiString.cached("timeout"), AsciiString.cached("proxy-connection"));
+
+  private final ConnectionProvider provider;
+  private final HttpClient http;
+
+  public AppConnections(ClientConfig config, LoopResources loops) {
+    this.provider = ConnectionProvider.builder("apps")
+        .maxConnections(config.poolSize())
+        .pendingAcquireMaxCount(config.poolSize() * 8)
+        .pendingAcquireTimeout(config.requestTimeout())
+        .maxIdleTime(config.idleTimeout())
+        .evictInBackground(config.idleTimeout())
+        .build();
+    long connectMillis = Math.min(CONNECT_TIMEOUT.toMillis(), config.requestTimeout().toMillis());
+    this.http = HttpClient.create(provider)
+        .runOn(loops)
+        .keepAlive(true)
+        .followRedirect(false)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
+  }
+
+  public HttpClient http() {
+    return http;
+  }
+
+  /** {@code http://host:port/path}, with brackets around an IPv6 literal. */
+  public static String uri(String host, int port, String pathAndQuery) {
+    String h = host.isEmpty() ? "127.0.0.1" : host;
+    if (h.indexOf(':') >= 0 && !h.startsWith("[")) {
+      h = "[" + h + "]";
+    }
+    return "http://" + h + ":" + port + pathAndQuery;
+  }
+
+  /** Copies the caller's headers a call to an app carries on: all but hop-by-hop and per-hop ones. */
+  public static void forward(HttpHeaders from, HttpHeaders to) {
+    for (Map.Entry<String, String> e : from) {
+      if (!NOT_FORWARDED.contains(AsciiString.of(e.getKey()).toLowerCase())) {
+        to.add(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  /** Per-node in-flight and pool figures are the selector's and the provider's; this just closes. */
+  @Override
+  public void close() {
+    provider.disposeLater().block(Duration.ofSeconds(5));
+  }
+}

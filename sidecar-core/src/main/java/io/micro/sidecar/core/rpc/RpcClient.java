@@ -1,0 +1,122 @@
+package io.micro.sidecar.core.rpc;
+
+import io.micro.sidecar.core.config.ClientConfig;
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.registry.Node;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * Calls apps the way go-micro's HTTP transport with its JSON-RPC codec does (contract §4):
+ * {@code POST /} with {@code {"method":..,"params":[request],"id":0}}, a {@code Timeout} header with
+ * the remaining deadline in nanoseconds, and the caller's headers passed on. The answer's
+ * {@code result} comes back byte for byte; its {@code error} becomes an {@link RpcException}.
+ *
+ * <p>Uses the sidecar's one pooled {@link HttpClient} ({@link AppConnections}); holds no per-call
+ * state and never blocks.
+ */
+public final class RpcClient {
+
+  private static final byte[] EMPTY = new byte[0];
+  private static final String TRANSPORT_ID = "go.micro.client.transport";
+
+  private final HttpClient http;
+  private final Balancer balancer;
+  private final Duration deadline;
+
+  public RpcClient(AppConnections connections, Balancer balancer, ClientConfig config) {
+    this.http = connections.http();
+    this.balancer = balancer;
+    this.deadline = config.requestTimeout();
+  }
+
+  /**
+   * Calls {@code request.method} on a node of {@code request.service} (or on {@code request.address}
+   * when given), within the deadline.
+   *
+   * @return the app's {@code result}, byte for byte; errors are {@link RpcException}s carrying the
+   *     micro error to answer with
+   */
+  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming) {
+    long deadlineAt = System.nanoTime() + deadline.toNanos();
+    Mono<AppResponse> response = request.address() == null
+        ? balancer.call(request.service(), node -> attempt(node.address(), node.port(), request, incoming, deadlineAt),
+            r -> r.status >= 500)
+        : direct(request, incoming, deadlineAt);
+    return response
+        .timeout(deadline)
+        .onErrorMap(TimeoutException.class, e -> new RpcException(MicroError.timeout(
+            "call to " + request.service() + " timed out after " + deadline.toMillis() + "ms")))
+        .onErrorMap(e -> !(e instanceof RpcException), RpcClient::unreachable)
+        .map(RpcClient::result);
+  }
+
+  private Mono<AppResponse> direct(RpcRequest request, HttpHeaders incoming, long deadlineAt) {
+    HostPort to;
+    try {
+      to = HostPort.parse(request.address());
+    } catch (IllegalArgumentException e) {
+      return Mono.error(RpcException.badRequest("invalid address: " + e.getMessage()));
+    }
+    return attempt(to.host(), to.port(), request, incoming, deadlineAt);
+  }
+
+  private Mono<AppResponse> attempt(String host, int port, RpcRequest request, HttpHeaders incoming, long deadlineAt) {
+    return http.request(HttpMethod.POST)
+        .uri(AppConnections.uri(host, port, "/"))
+        .send((req, out) -> {
+          HttpHeaders h = req.requestHeaders();
+          AppConnections.forward(incoming, h);
+          ByteBuf body = JsonRpcCodec.encodeRequest(out.alloc(), request.method(), request.request());
+          h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+              .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON)
+              .set("Timeout", Long.toString(Math.max(1, deadlineAt - System.nanoTime())))
+              .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+          return out.send(Mono.just(body));
+        })
+        .responseSingle((res, content) -> content.asByteArray().defaultIfEmpty(EMPTY)
+            .map(bytes -> new AppResponse(res.status(), bytes)));
+  }
+
+  private static byte[] result(AppResponse r) {
+    if (r.status != HttpResponseStatus.OK.code()) {
+      String body = new String(r.body, StandardCharsets.UTF_8).strip();
+      throw new RpcException(MicroError.of(TRANSPORT_ID, 500, r.statusLine + ": " + body));
+    }
+    RpcAnswer answer = JsonRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body));
+    if (answer instanceof RpcAnswer.Failure failure) {
+      throw new RpcException(failure.error());
+    }
+    return ((RpcAnswer.Result) answer).result();
+  }
+
+  /** The app could not be reached or the exchange broke: 503 before the request left, 502 after. */
+  static RpcException unreachable(Throwable e) {
+    String cause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    int code = Balancer.neverReached(e) ? 503 : 502;
+    return new RpcException(MicroError.of(MicroError.CLIENT_ID, code, "app unreachable: " + cause));
+  }
+
+  /** What came back from one attempt, before it is judged. */
+  private static final class AppResponse {
+    final int status;
+    final String statusLine;
+    final byte[] body;
+
+    AppResponse(HttpResponseStatus status, byte[] body) {
+      this.status = status.code();
+      this.statusLine = status.toString();
+      this.body = body;
+    }
+  }
+}
