@@ -8,6 +8,12 @@ import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.etcd.EtcdRegistry;
+import io.micro.sidecar.core.rpc.AppConnections;
+import io.micro.sidecar.core.rpc.Balancer;
+import io.micro.sidecar.core.rpc.RpcClient;
+import io.micro.sidecar.core.selector.Selector;
+import io.micro.sidecar.core.selector.SelectorConfig;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.server.http.Routes;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -37,14 +43,17 @@ public final class Sidecar implements AutoCloseable {
 
   private final LoopResources loops;
   private final Registry registry;
+  private final AppConnections connections;
   private final DisposableServer server;
   private final Optional<Service> app;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
 
-  private Sidecar(LoopResources loops, Registry registry, DisposableServer server, Optional<Service> app) {
+  private Sidecar(LoopResources loops, Registry registry, AppConnections connections, DisposableServer server,
+                  Optional<Service> app) {
     this.loops = loops;
     this.registry = registry;
+    this.connections = connections;
     this.server = server;
     this.app = app;
   }
@@ -53,12 +62,18 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(SidecarConfig config) {
     LoopResources loops = LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true);
     Registry registry = null;
+    AppConnections connections = null;
     DisposableServer server = null;
     try {
       registry = registry(config.registry());
+      connections = new AppConnections(config.client(), loops);
+      RpcClient client = new RpcClient(connections,
+          new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(config.client().ejectAfter(),
+              config.client().ejectFor(), Ticker.systemTicker(), SelectorConfig.defaults().random())),
+              config.client().retries()), config.client());
       HttpServer http = HttpServer.create()
           .runOn(loops)
-          .handle(new Routes(registry, config));
+          .handle(new Routes(registry, client, config));
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
@@ -71,10 +86,13 @@ public final class Sidecar implements AutoCloseable {
           ok -> {},
           e -> log.warn("app {} not registered yet ({}); the registry keeps retrying", service.name(), e.toString()),
           () -> log.info("registered app {} as node {}", service.name(), service.nodes().get(0).id())));
-      return new Sidecar(loops, registry, server, app);
+      return new Sidecar(loops, registry, connections, server, app);
     } catch (RuntimeException e) {
       if (server != null) {
         server.disposeNow(STOP_TIMEOUT);
+      }
+      if (connections != null) {
+        connections.close();
       }
       if (registry != null) {
         registry.close();
@@ -151,8 +169,10 @@ public final class Sidecar implements AutoCloseable {
           log.warn("could not deregister app {}: {}", app.get().name(), e.toString());
         }
       }
+      // Closing the registry first completes every registry watch, which lets the server stop promptly.
       registry.close();
       server.disposeNow(STOP_TIMEOUT);
+      connections.close();
       loops.disposeLater(Duration.ZERO, STOP_TIMEOUT).block(STOP_TIMEOUT);
       log.info("sidecar stopped");
     } finally {

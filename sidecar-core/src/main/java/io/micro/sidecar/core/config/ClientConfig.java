@@ -13,10 +13,14 @@ import java.time.Duration;
  * @param idleTimeout    an idle pooled connection is closed after this, before common app keep-alive
  *                       timeouts (Node.js closes after 5 s) can race a request on it
  *                       ({@code --client_idle_timeout}, default 4 s)
+ * @param ejectAfter     consecutive failures that eject a node ({@code --client_eject_after}, default 5)
+ * @param ejectFor       how long an ejected node gets no calls ({@code --client_eject_for}, default 30 s)
  */
-public record ClientConfig(Duration requestTimeout, int retries, int poolSize, Duration idleTimeout) {
+public record ClientConfig(Duration requestTimeout, int retries, int poolSize, Duration idleTimeout,
+                           int ejectAfter, Duration ejectFor) {
 
-  public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(5), 1, 128, Duration.ofSeconds(4));
+  public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(5), 1, 128, Duration.ofSeconds(4),
+      5, Duration.ofSeconds(30));
 
   public ClientConfig {
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -28,5 +32,20 @@ public record ClientConfig(Duration requestTimeout, int retries, int poolSize, D
     if (poolSize < 1) {
       throw new IllegalArgumentException("pool size " + poolSize + " (expected: 1 or more)");
     }
+    if (ejectAfter < 1) {
+      throw new IllegalArgumentException("eject after " + ejectAfter + " (expected: 1 or more)");
+    }
+  }
+
+  public ClientConfig withRequestTimeout(Duration timeout) {
+    return new ClientConfig(timeout, retries, poolSize, idleTimeout, ejectAfter, ejectFor);
+  }
+
+  public ClientConfig withRetries(int retries) {
+    return new ClientConfig(requestTimeout, retries, poolSize, idleTimeout, ejectAfter, ejectFor);
+  }
+
+  public ClientConfig withEjection(int after, Duration duration) {
+    return new ClientConfig(requestTimeout, retries, poolSize, idleTimeout, after, duration);
   }
 }

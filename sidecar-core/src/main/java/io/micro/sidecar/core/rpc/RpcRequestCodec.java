@@ -124,6 +124,18 @@ public final class RpcRequestCodec {
         request == null ? EMPTY_OBJECT : requestFromString(request));
   }
 
+  /**
+   * The request of the catch-all route: {@code body} is the whole request, one JSON value (an empty
+   * body means {@code {}}), passed to the app as it is.
+   *
+   * @throws RpcException 400 {@code invalid request: ...} when the body is not one JSON value
+   */
+  public static RpcRequest fromBody(String service, String method, byte[] body) {
+    checkServiceAndMethod(service, method);
+    byte[] request = body == null ? EMPTY_OBJECT : requestFromBytes(body);
+    return new RpcRequest(service, method, null, request);
+  }
+
   private static void checkServiceAndMethod(String service, String method) {
     if (service == null || service.isEmpty()) {
       throw RpcException.badRequest("invalid service");
@@ -138,7 +150,13 @@ public final class RpcRequestCodec {
     if (text.isBlank()) {
       return EMPTY_OBJECT;
     }
-    byte[] json = text.getBytes(StandardCharsets.UTF_8);
+    return requestFromBytes(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] requestFromBytes(byte[] json) {
+    if (firstNonBlank(json) < 0) {
+      return EMPTY_OBJECT;
+    }
     long range;
     try {
       range = JsonSlices.validate(json);
@@ -180,6 +198,15 @@ public final class RpcRequestCodec {
 
   private static String emptyToNull(String s) {
     return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static int firstNonBlank(byte[] json) {
+    for (int i = 0; i < json.length; i++) {
+      if (!isBlank(json[i])) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static boolean isBlank(byte b) {

@@ -47,6 +47,15 @@ final class MicroCommand implements Runnable {
       description = "Idle pooled connections to apps are closed after this (below Node.js's 5s keep-alive). Env MICRO_CLIENT_IDLE_TIMEOUT. Default: ${DEFAULT-VALUE}.")
   java.time.Duration clientIdleTimeout;
 
+  @Option(names = "--client_eject_after", paramLabel = "<n>", defaultValue = "5",
+      description = "Consecutive failures that eject an app node. Env MICRO_CLIENT_EJECT_AFTER. Default: ${DEFAULT-VALUE}.")
+  int clientEjectAfter;
+
+  @Option(names = "--client_eject_for", paramLabel = "<duration>", defaultValue = "30s",
+      converter = DurationConverter.class,
+      description = "How long an ejected node gets no calls. Env MICRO_CLIENT_EJECT_FOR. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration clientEjectFor;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
@@ -54,9 +63,12 @@ final class MicroCommand implements Runnable {
 
   ClientConfig clientConfig() {
     try {
-      return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout);
+      return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout,
+          clientEjectAfter, clientEjectFor);
     } catch (IllegalArgumentException e) {
-      String flag = e.getMessage().startsWith("retries") ? "--client_retries" : "--client_pool_size";
+      String m = e.getMessage();
+      String flag = m.startsWith("retries") ? "--client_retries"
+          : m.startsWith("eject") ? "--client_eject_after" : "--client_pool_size";
       throw new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + e.getMessage());
     }
   }

@@ -32,6 +32,20 @@ public final class Responses {
         .then();
   }
 
+  /**
+   * A micro error as JSON with its code as the HTTP status. An app may send any positive code; one
+   * that is not an HTTP status (say 999) is answered as 500 with the error passed on unchanged.
+   */
+  public static Mono<Void> error(HttpServerResponse res, io.micro.sidecar.core.rpc.MicroError error) {
+    int code = error.code() >= 200 && error.code() <= 599 ? error.code() : 500;
+    byte[] body = error.toJson();
+    return res.status(HttpResponseStatus.valueOf(code))
+        .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length))
+        .send(Mono.just(Unpooled.wrappedBuffer(body)))
+        .then();
+  }
+
   /** 200 with an empty body. */
   public static Mono<Void> ok(HttpServerResponse res) {
     return res.status(HttpResponseStatus.OK)

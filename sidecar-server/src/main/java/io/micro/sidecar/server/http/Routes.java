@@ -2,6 +2,7 @@ package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.rpc.RpcClient;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.function.BiFunction;
@@ -13,17 +14,24 @@ import reactor.netty.http.server.HttpServerResponse;
 public final class Routes implements BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> {
 
   private final RegistryHandler registry;
+  private final RpcHandler rpc;
+  private final CatchAllRpcHandler catchAllRpc;
 
-  public Routes(Registry registry, SidecarConfig config) {
+  public Routes(Registry registry, RpcClient client, SidecarConfig config) {
     this.registry = new RegistryHandler(registry, config.maxBodyBytes());
+    this.rpc = new RpcHandler(client, config.maxBodyBytes());
+    this.catchAllRpc = new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes());
   }
 
   @Override
   public Publisher<Void> apply(HttpServerRequest req, HttpServerResponse res) {
     QueryStringDecoder uri = new QueryStringDecoder(req.uri());
-    return switch (uri.path()) {
+    String path = uri.path();
+    return switch (path) {
       case "/registry" -> registry.handle(req, res, uri);
-      default -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
+      case "/rpc" -> rpc.handle(req, res);
+      case "/", "" -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
+      default -> catchAllRpc.handle(req, res, uri.rawPath());
     };
   }
 }

@@ -136,7 +136,7 @@ class RegistryIT {
       "POST   | /registry?ttl=0    | 400 | '{\"Name\":\"foo\",\"Nodes\":[{\"Id\":\"a\"}]}' | ttl: '0' (expected: a positive duration",
       "PUT    | /registry          | 405 | '{}'                                         | Method not allowed",
       "PATCH  | /registry          | 405 | '{}'                                         | Method not allowed",
-      "GET    | /nowhere           | 404 |                                              | 404 page not found",
+      "GET    | /                  | 404 |                                              | 404 page not found",
   })
   void badRequestsGetTheRightStatusAndAOneLineReason(String method, String path, int status, String body, String reason)
       throws Exception {

@@ -1,0 +1,74 @@
+package io.micro.sidecar.server.http;
+
+import io.micro.sidecar.core.rpc.MicroError;
+import io.micro.sidecar.core.rpc.PathMapper;
+import io.micro.sidecar.core.rpc.RpcClient;
+import io.micro.sidecar.core.rpc.RpcException;
+import io.micro.sidecar.core.rpc.RpcRequestCodec;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * The catch-all route with {@code --handler=rpc} (contract §5): the path names the service and
+ * method, a JSON body is the request, the answer is the raw result.
+ */
+final class CatchAllRpcHandler {
+
+  private final RpcClient client;
+  private final String namespace;
+  private final int maxBodyBytes;
+
+  CatchAllRpcHandler(RpcClient client, String namespace, int maxBodyBytes) {
+    this.client = client;
+    this.namespace = namespace;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /**
+   * @param rawPath the path as sent, still percent-encoded: an encoded slash must not become a path
+   *                separator after decoding
+   */
+  Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, String rawPath) {
+    if (!req.method().equals(HttpMethod.POST)) {
+      res.header(HttpHeaderNames.ALLOW, "POST");
+      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 405, "method not allowed"));
+    }
+    String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "");
+    if (!type.startsWith("application/json")) {
+      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 415,
+          "unsupported content type: '" + type + "' (expected: application/json)"));
+    }
+    return Mono.fromSupplier(() -> PathMapper.map(namespace, decode(rawPath)))
+        .flatMap(route -> Bodies.read(req, maxBodyBytes)
+            .map(body -> RpcRequestCodec.fromBody(route.service(), route.method(), body)))
+        .flatMap(request -> client.call(request, req.requestHeaders()))
+        .flatMap(result -> Responses.json(res, result))
+        .onErrorResume(e -> RpcHandler.answer(req, res, e));
+  }
+
+  /** Decodes each segment on its own; a segment that decodes to a slash, backslash or NUL is refused. */
+  static String decode(String rawPath) {
+    StringBuilder out = new StringBuilder(rawPath.length());
+    String[] segments = rawPath.split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      String part;
+      try {
+        part = QueryStringDecoder.decodeComponent(segments[i].replace("+", "%2B"));
+      } catch (IllegalArgumentException e) {
+        throw RpcException.badRequest("invalid path: bad percent-encoding");
+      }
+      if (part.indexOf('/') >= 0 || part.indexOf('\\') >= 0 || part.indexOf('\0') >= 0) {
+        throw RpcException.badRequest("invalid path: encoded separator in a path segment");
+      }
+      if (i > 0) {
+        out.append('/');
+      }
+      out.append(part);
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,75 @@
+package io.micro.sidecar.server.http;
+
+import io.micro.sidecar.core.rpc.MicroError;
+import io.micro.sidecar.core.rpc.RpcClient;
+import io.micro.sidecar.core.rpc.RpcException;
+import io.micro.sidecar.core.rpc.RpcRequest;
+import io.micro.sidecar.core.rpc.RpcRequestCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * {@code POST /rpc} (contract §4): {@code service}, {@code method}, {@code request} and optional
+ * {@code address} as form fields or JSON; answers the app's {@code result} byte for byte or a micro
+ * error with its code as the status.
+ */
+final class RpcHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(RpcHandler.class);
+
+  private final RpcClient client;
+  private final int maxBodyBytes;
+
+  RpcHandler(RpcClient client, int maxBodyBytes) {
+    this.client = client;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  Mono<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+    if (!req.method().equals(HttpMethod.POST)) {
+      res.header(HttpHeaderNames.ALLOW, "POST");
+      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 405, "method not allowed"));
+    }
+    return Bodies.read(req, maxBodyBytes)
+        .map(body -> parse(req, body))
+        .flatMap(request -> client.call(request, req.requestHeaders()))
+        .flatMap(result -> Responses.json(res, result))
+        .onErrorResume(e -> answer(req, res, e));
+  }
+
+  /** JSON when the client says so or the body is a JSON object; form fields otherwise. */
+  private static RpcRequest parse(HttpServerRequest req, byte[] body) {
+    String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "");
+    if (type.startsWith("application/json") || startsWithBrace(body)) {
+      return RpcRequestCodec.fromJson(body);
+    }
+    return RpcRequestCodec.fromForm(new String(body, StandardCharsets.UTF_8));
+  }
+
+  private static boolean startsWithBrace(byte[] body) {
+    for (byte b : body) {
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+        return b == '{';
+      }
+    }
+    return false;
+  }
+
+  /** Every failure becomes a micro error; nothing leaks out as a stack trace. */
+  static Mono<Void> answer(HttpServerRequest req, HttpServerResponse res, Throwable e) {
+    if (e instanceof RpcException rpc) {
+      return Responses.error(res, rpc.error());
+    }
+    if (e instanceof Bodies.BodyTooLargeException) {
+      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 413, e.getMessage()));
+    }
+    log.warn("{} {} failed: {}", req.method(), req.uri(), e.toString());
+    return Responses.error(res, MicroError.of(MicroError.RPC_ID, 500, "internal error: " + e.getClass().getSimpleName()));
+  }
+}
