@@ -67,13 +67,13 @@ public final class Sidecar implements AutoCloseable {
     try {
       registry = registry(config.registry());
       connections = new AppConnections(config.client(), loops);
-      RpcClient client = new RpcClient(connections,
-          new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(config.client().ejectAfter(),
-              config.client().ejectFor(), Ticker.systemTicker(), SelectorConfig.defaults().random())),
-              config.client().retries()), config.client());
+      Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
+          config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
+          SelectorConfig.defaults().random())), config.client().retries());
+      RpcClient client = new RpcClient(connections, balancer, config.client());
       HttpServer http = HttpServer.create()
           .runOn(loops)
-          .handle(new Routes(registry, client, config));
+          .handle(new Routes(registry, client, connections, balancer, config));
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());

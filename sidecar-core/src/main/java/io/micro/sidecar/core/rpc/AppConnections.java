@@ -63,6 +63,32 @@ public final class AppConnections implements AutoCloseable {
     return "http://" + h + ":" + port + pathAndQuery;
   }
 
+  /** Hop-by-hop headers only (RFC 9110 §7.6.1), for the plain proxy that keeps everything else. */
+  private static final Set<AsciiString> HOP_BY_HOP = Set.of(
+      HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_AUTHENTICATE,
+      HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+      HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, AsciiString.cached("proxy-connection"));
+
+  /**
+   * Copies every header but the hop-by-hop ones (and those named in {@code Connection}), as a reverse
+   * proxy must; {@code Host} and {@code Content-Length} are left to the outgoing request.
+   */
+  public static void forwardAll(HttpHeaders from, HttpHeaders to) {
+    Set<String> named = new java.util.HashSet<>();
+    for (String c : from.getAll(HttpHeaderNames.CONNECTION)) {
+      for (String token : c.split(",")) {
+        named.add(token.trim().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    for (Map.Entry<String, String> e : from) {
+      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      if (!HOP_BY_HOP.contains(name) && !named.contains(name.toString())
+          && !name.contentEquals(HttpHeaderNames.HOST) && !name.contentEquals(HttpHeaderNames.CONTENT_LENGTH)) {
+        to.add(e.getKey(), e.getValue());
+      }
+    }
+  }
+
   /** Copies the caller's headers a call to an app carries on: all but hop-by-hop and per-hop ones. */
   public static void forward(HttpHeaders from, HttpHeaders to) {
     for (Map.Entry<String, String> e : from) {

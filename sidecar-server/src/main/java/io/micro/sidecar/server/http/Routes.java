@@ -2,6 +2,8 @@ package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.rpc.AppConnections;
+import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -16,11 +18,16 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
   private final RegistryHandler registry;
   private final RpcHandler rpc;
   private final CatchAllRpcHandler catchAllRpc;
+  private final ProxyHandler proxy;
 
-  public Routes(Registry registry, RpcClient client, SidecarConfig config) {
+  public Routes(Registry registry, RpcClient client, AppConnections connections, Balancer balancer,
+                SidecarConfig config) {
     this.registry = new RegistryHandler(registry, config.maxBodyBytes());
     this.rpc = new RpcHandler(client, config.maxBodyBytes());
-    this.catchAllRpc = new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes());
+    this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC
+        ? new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes()) : null;
+    this.proxy = config.handler() == SidecarConfig.Handler.PROXY
+        ? new ProxyHandler(connections, balancer, config.namespace(), config.client().requestTimeout()) : null;
   }
 
   @Override
@@ -31,7 +38,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
       case "/registry" -> registry.handle(req, res, uri);
       case "/rpc" -> rpc.handle(req, res);
       case "/", "" -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
-      default -> catchAllRpc.handle(req, res, uri.rawPath());
+      default -> proxy != null ? proxy.handle(req, res, path) : catchAllRpc.handle(req, res, uri.rawPath());
     };
   }
 }

@@ -3,6 +3,8 @@ package io.micro.sidecar.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micro.sidecar.core.config.AppConfig;
+import io.micro.sidecar.core.config.ClientConfig;
+import java.time.Duration;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
@@ -65,6 +67,40 @@ class MicroCliTest {
         java.util.List.of("10.0.0.1:2379", "10.0.0.2:2379")));
     assertThat(run(Map.of("MICRO_REGISTRY", "etcd"), "sidecar")).isZero();
     assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
+  }
+
+  @Test
+  void clientAndCatchAllFlagsUseGoDurationsAndTheirEnvironmentVariables() {
+    assertThat(run(Map.of("MICRO_CLIENT_RETRIES", "3", "MICRO_SIDECAR_NAMESPACE", "com.example"),
+        "--client_request_timeout=1m30s", "--client_eject_for", "500ms", "sidecar", "--handler=proxy")).isZero();
+    assertThat(started.client()).isEqualTo(new ClientConfig(Duration.ofSeconds(90), 3, 128, Duration.ofSeconds(4),
+        5, Duration.ofMillis(500)));
+    assertThat(started.handler()).isEqualTo(SidecarConfig.Handler.PROXY);
+    assertThat(started.namespace()).isEqualTo("com.example");
+
+    assertThat(run("sidecar")).isZero();
+    assertThat(started.client()).isEqualTo(ClientConfig.DEFAULT);
+    assertThat(started.handler()).isEqualTo(SidecarConfig.Handler.RPC);
+    assertThat(started.namespace()).isEqualTo("go.micro.srv");
+  }
+
+  @Test
+  void badClientValuesNameTheFlag() {
+    assertThat(run("--client_request_timeout=5", "sidecar")).isEqualTo(2);
+    assertOneLine("'--client_request_timeout': '5' is not a duration");
+    err.getBuffer().setLength(0);
+    assertThat(run("--client_request_timeout=-1s", "sidecar")).isEqualTo(2);
+    assertOneLine("'--client_request_timeout': '-1s' (expected: a positive duration");
+    err.getBuffer().setLength(0);
+    assertThat(run("--client_retries=-1", "sidecar")).isEqualTo(2);
+    assertOneLine("'--client_retries': retries -1");
+    err.getBuffer().setLength(0);
+    assertThat(run("--client_retries=many", "sidecar")).isEqualTo(2);
+    assertOneLine("--client_retries");
+    err.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--handler=grpc")).isEqualTo(2);
+    assertOneLine("'--handler': 'grpc' (expected: rpc or proxy)");
+    assertThat(started).isNull();
   }
 
   @Test

@@ -1,0 +1,134 @@
+package io.micro.sidecar.server.http;
+
+import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.rpc.AppConnections;
+import io.micro.sidecar.core.rpc.Balancer;
+import io.micro.sidecar.core.rpc.RpcException;
+import io.micro.sidecar.server.websocket.WebSocketProxy;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.timeout.ReadTimeoutException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * The catch-all route with {@code --handler=proxy} (contract §5): {@code /<svc>/...} is proxied as
+ * plain HTTP to a node of {@code <namespace>.<svc>} ({@code /v1/<svc>/...} to
+ * {@code <namespace>.v1.<svc>}), keeping path, query, method, headers and body, streaming both ways,
+ * and adding {@code X-Forwarded-For/-Proto/-Host}. WebSocket upgrades go to {@link WebSocketProxy}.
+ *
+ * <p>The deadline ({@code --client_request_timeout}) bounds the wait for the app's response headers,
+ * not the streaming of a long body. Errors are one line of text: 404 unknown service, 503 no node or
+ * connection refused, 502 a broken exchange, 504 no answer in time.
+ */
+final class ProxyHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+  private static final Pattern VERSION = Pattern.compile("v[0-9]+");
+
+  private final Balancer balancer;
+  private final HttpClient http;
+  private final String namespace;
+  private final WebSocketProxy websockets;
+
+  ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline) {
+    this.balancer = balancer;
+    this.http = connections.http().responseTimeout(deadline);
+    this.namespace = namespace;
+    this.websockets = new WebSocketProxy(connections.http(), balancer);
+  }
+
+  Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, String path) {
+    String service = service(path);
+    if (service == null) {
+      return Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
+    }
+    if (req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+      return websockets.handle(req, res, service).onErrorResume(e -> failed(req, res, e));
+    }
+    return balancer.call(service, node -> forward(req, res, node), status -> status >= 500)
+        .then()
+        .onErrorResume(e -> failed(req, res, e));
+  }
+
+  /** {@code /foo/...} → {@code ns.foo}; {@code /v1/foo/...} → {@code ns.v1.foo}; null when there is no service part. */
+  String service(String path) {
+    String[] parts = path.split("/");
+    int i = 1;
+    if (parts.length <= i || parts[i].isEmpty()) {
+      return null;
+    }
+    String svc = parts[i];
+    if (VERSION.matcher(svc).matches() && parts.length > i + 1 && !parts[i + 1].isEmpty()) {
+      svc = svc + "." + parts[i + 1];
+    }
+    return namespace.isEmpty() ? svc : namespace + "." + svc;
+  }
+
+  private Mono<Integer> forward(HttpServerRequest req, HttpServerResponse res, Node node) {
+    return http.request(req.method())
+        .uri(AppConnections.uri(node.address(), node.port(), req.uri()))
+        .send((out, body) -> {
+          forwardedHeaders(req, out.requestHeaders());
+          return body.send(req.receive().retain());
+        })
+        .response((in, body) -> {
+          res.status(in.status());
+          copyResponseHeaders(in.responseHeaders(), res.responseHeaders());
+          return Mono.from(res.send(body.retain())).thenReturn(in.status().code());
+        })
+        .next();
+  }
+
+  /** The caller's headers minus hop-by-hop ones, plus where the request came from. */
+  static void forwardedHeaders(HttpServerRequest req, HttpHeaders to) {
+    HttpHeaders from = req.requestHeaders();
+    AppConnections.forwardAll(from, to);
+    InetSocketAddress remote = req.remoteAddress();
+    String client = remote == null ? "unknown" : remote.getAddress().getHostAddress();
+    String prior = from.get("X-Forwarded-For");
+    to.set("X-Forwarded-For", prior == null ? client : prior + ", " + client);
+    to.set("X-Forwarded-Proto", req.scheme());
+    String host = from.get(HttpHeaderNames.HOST);
+    if (host != null) {
+      to.set("X-Forwarded-Host", host);
+    }
+  }
+
+  private static void copyResponseHeaders(HttpHeaders from, HttpHeaders to) {
+    AppConnections.forwardAll(from, to);
+    // the app's framing decides ours: keep its Content-Length, else stream chunked
+    String length = from.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (length != null) {
+      to.set(HttpHeaderNames.CONTENT_LENGTH, length);
+    }
+  }
+
+  private static Mono<Void> failed(HttpServerRequest req, HttpServerResponse res, Throwable e) {
+    if (res.hasSentHeaders()) {
+      // the app's answer was already on its way: all that is left is to cut the connection
+      log.debug("proxying {} {} broke after the response started: {}", req.method(), req.uri(), e.toString());
+      return Mono.error(e);
+    }
+    if (e instanceof RpcException rpc) {
+      int code = rpc.error().code();
+      return Responses.text(res, HttpResponseStatus.valueOf(code == 404 || code == 503 ? code : 502), rpc.error().detail());
+    }
+    if (e instanceof ReadTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
+      return Responses.text(res, HttpResponseStatus.GATEWAY_TIMEOUT, "app did not answer in time");
+    }
+    String cause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return Balancer.neverReached(e)
+        ? Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "app unreachable: " + cause)
+        : Responses.text(res, HttpResponseStatus.BAD_GATEWAY, "app unreachable: " + cause);
+  }
+}

@@ -1,0 +1,172 @@
+package io.micro.sidecar.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.SidecarConfig;
+import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.server.Sidecar;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/** {@code --handler=proxy}: the catch-all route as a reverse proxy, HTTP and WebSocket (contract §5). */
+class ProxyIT {
+
+  static Sidecar sidecar;
+  static DisposableServer app;
+  static final Map<String, String> seen = new ConcurrentHashMap<>();
+  static final BlockingQueue<Integer> appSawClose = new LinkedBlockingQueue<>();
+  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    app = HttpServer.create().host("127.0.0.1").port(0)
+        .route(r -> r
+            .ws("/foo/ws", (in, out) -> {
+              in.receiveCloseStatus().subscribe(s -> appSawClose.add(s.code()));
+              return out.sendString(in.receive().asString().concatMap(text -> text.startsWith("close ")
+                  ? out.sendClose(Integer.parseInt(text.substring(6)), "bye").then(Mono.<String>empty())
+                  : Mono.just("echo: " + text)));
+            })
+            .route(req -> true, (req, res) -> req.receive().aggregate().asString().defaultIfEmpty("").flatMap(body -> {
+              seen.clear();
+              seen.put("method", req.method().name());
+              seen.put("uri", req.uri());
+              seen.put("body", body);
+              req.requestHeaders().forEach(e -> seen.put("h:" + e.getKey().toLowerCase(), e.getValue()));
+              return res.status(201).header("X-App", "yes")
+                  .sendString(Mono.just(req.method().name() + " " + req.uri() + " " + body.length())).then();
+            })))
+        .bindNow();
+    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)).withHandler(SidecarConfig.Handler.PROXY));
+    Node node = new Node("app-1", "127.0.0.1", app.port(), null);
+    for (String name : List.of("go.micro.srv.foo", "go.micro.srv.v1.foo")) {
+      sidecar.registry().register(new Service(name, "", null, null, List.of(node)), Registry.NO_TTL).block();
+    }
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    sidecar.registry().register(new Service("go.micro.srv.dead", "", null, null,
+        List.of(new Node("dead-1", "127.0.0.1", closed, null))), Registry.NO_TTL).block();
+  }
+
+  @AfterAll
+  static void stop() {
+    sidecar.close();
+    app.disposeNow();
+  }
+
+  static HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + path))
+        .timeout(Duration.ofSeconds(10))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void keepsMethodPathQueryHeadersAndBodyAndPassesTheAnswerBack() throws Exception {
+    for (String method : List.of("GET", "POST", "PUT", "PATCH", "DELETE")) {
+      HttpResponse<String> r = send(method, "/foo/bar/baz?x=1&y=a%20b", method.equals("GET") ? null : "payload-" + method,
+          "X-Custom", "kept", "Content-Type", "text/plain");
+      assertThat(r.statusCode()).isEqualTo(201);
+      assertThat(r.headers().firstValue("x-app")).hasValue("yes");
+      assertThat(seen).containsEntry("method", method).containsEntry("uri", "/foo/bar/baz?x=1&y=a%20b")
+          .containsEntry("h:x-custom", "kept")
+          .containsEntry("h:x-forwarded-for", "127.0.0.1")
+          .containsEntry("h:x-forwarded-proto", "http")
+          .containsEntry("h:x-forwarded-host", "127.0.0.1:" + sidecar.port());
+      if (!method.equals("GET")) {
+        assertThat(seen).containsEntry("body", "payload-" + method).containsEntry("h:content-type", "text/plain");
+      }
+    }
+  }
+
+  @Test
+  void aLargeBodyStreamsThroughAndVersionedPathsMapToVersionedServices() throws Exception {
+    String big = "x".repeat(3 * 1024 * 1024);
+    HttpResponse<String> r = send("POST", "/v1/foo/upload", big);
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.body()).isEqualTo("POST /v1/foo/upload " + big.length());
+  }
+
+  @Test
+  void hopByHopHeadersStayBehind() throws Exception {
+    // java.net.http refuses to send Connection, so this one goes through Reactor Netty's client
+    int status = reactor.netty.http.client.HttpClient.create()
+        .headers(h -> h.add("X-Drop-Me", "1").add("X-Keep", "1").add("Connection", "keep-alive, X-Drop-Me"))
+        .get().uri("http://127.0.0.1:" + sidecar.port() + "/foo/x")
+        .responseSingle((res, body) -> body.then(Mono.just(res.status().code())))
+        .block(Duration.ofSeconds(10));
+    assertThat(status).isEqualTo(201);
+    assertThat(seen).containsKey("h:x-keep").doesNotContainKey("h:x-drop-me");
+  }
+
+  @Test
+  void unknownServiceIs404AndADeadNodeIs503() throws Exception {
+    HttpResponse<String> unknown = send("GET", "/nope/x", null);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.body()).isEqualTo("service not found\n");
+    HttpResponse<String> dead = send("GET", "/dead/x", null);
+    assertThat(dead.statusCode()).isEqualTo(503);
+    assertThat(dead.body()).startsWith("app unreachable: ");
+    assertThat(send("GET", "/foo/still-fine", null).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void webSocketsAreProxiedWithCloseCodesPassedThroughBothWays() throws Exception {
+    BlockingQueue<String> frames = new LinkedBlockingQueue<>();
+    BlockingQueue<Integer> closes = new LinkedBlockingQueue<>();
+    reactor.netty.http.client.HttpClient.create().websocket()
+        .uri("ws://127.0.0.1:" + sidecar.port() + "/foo/ws")
+        .handle((in, out) -> {
+          in.receiveCloseStatus().subscribe(s -> closes.add(s.code()));
+          return out.sendString(Flux.just("hello", "close 4000"))
+              .then(in.receive().asString().doOnNext(frames::add).then());
+        })
+        .subscribe();
+    assertThat(frames.poll(10, TimeUnit.SECONDS)).isEqualTo("echo: hello");
+    assertThat(closes.poll(10, TimeUnit.SECONDS)).as("the app's close code reaches the client").isEqualTo(4000);
+
+    appSawClose.clear();
+    BlockingQueue<String> echoed = new LinkedBlockingQueue<>();
+    reactor.netty.http.client.HttpClient.create().websocket()
+        .uri("ws://127.0.0.1:" + sidecar.port() + "/foo/ws")
+        .handle((in, out) -> {
+          // read without cancelling: a cancelled inbound makes the client send a close of its own
+          reactor.core.publisher.Sinks.Empty<Void> echo = reactor.core.publisher.Sinks.empty();
+          in.receive().asString().subscribe(text -> {
+            echoed.add(text);
+            echo.tryEmitEmpty();
+          });
+          return out.sendString(Mono.just("ping")).then(echo.asMono()).then(out.sendClose(4001, "client done"));
+        })
+        .subscribe();
+    assertThat(echoed.poll(10, TimeUnit.SECONDS)).isEqualTo("echo: ping");
+    assertThat(appSawClose.poll(10, TimeUnit.SECONDS)).as("the client's close code reaches the app").isEqualTo(4001);
+    assertThat(WebSocketCloseStatus.isValidStatusCode(4001)).isTrue();
+  }
+}
