@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# One load run on loopback, everything in the same run so the ratios mean something:
+#   app direct, sidecar /rpc, sidecar catch-all rpc, sidecar proxy handler, nginx and haproxy as
+#   reverse proxies to the same app. Prints a table and, with --write, puts it in docs/benchmarks.md.
+#
+#   sidecar-bench/load/run.sh [--write] [--duration 10s] [--connections 64] [--threads 2]
+#
+# The "app" is nginx answering a fixed go-micro JSON-RPC reply to every request (one worker), so the
+# app costs as little CPU as possible and the proxies are what is measured. Installs wrk, nginx-light
+# and haproxy from Debian when missing.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+duration=10s; connections=64; threads=2; write=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --write) write=1 ;;
+    --duration) duration=$2; shift ;;
+    --connections) connections=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v haproxy >/dev/null || need+=(haproxy)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 200); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
+
+app_port=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); rpc_port=$(free_port); proxy_port=$(free_port)
+reply='{"id":0,"result":{"msg":"Hello John"},"error":null}'
+
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+error_log $work/nginx-error.log warn;
+pid $work/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work;
+  proxy_temp_path $work;
+  upstream app { server 127.0.0.1:$app_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$app_port backlog=4096;
+    keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '$reply'; }
+  }
+  server {
+    listen 127.0.0.1:$nginx_port backlog=4096;
+    keepalive_requests 1000000;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+
+cat > "$work/haproxy.cfg" <<HAPROXY
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:$haproxy_port
+  default_backend app
+backend app
+  http-reuse always
+  server app1 127.0.0.1:$app_port
+HAPROXY
+haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+
+jar="$root/sidecar-server/target/micro.jar"
+[ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package -pl sidecar-server -am)
+start_ns=$(date +%s%N)
+MICRO_JAR=$jar "$root/bin/micro" sidecar --address=127.0.0.1:$rpc_port > "$work/sidecar-rpc.log" 2>&1 & rpc_pid=$!; pids+=($rpc_pid)
+until curl -sf -o /dev/null "http://127.0.0.1:$rpc_port/registry"; do :; done
+first_answer_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+MICRO_JAR=$jar "$root/bin/micro" sidecar --address=127.0.0.1:$proxy_port --handler=proxy > "$work/sidecar-proxy.log" 2>&1 & proxy_pid=$!; pids+=($proxy_pid)
+wait_port $app_port; wait_port $nginx_port; wait_port $haproxy_port; wait_port $proxy_port
+
+service='{"name":"go.micro.srv.bench","nodes":[{"id":"bench-1","address":"127.0.0.1","port":'$app_port'}]}'
+curl -sf -d "$service" "http://127.0.0.1:$rpc_port/registry"
+curl -sf -d "$service" "http://127.0.0.1:$proxy_port/registry"
+rss_idle_kb=$(ps -o rss= -p $rpc_pid | tr -d ' ')
+
+rpc_body='{"service":"go.micro.srv.bench","method":"Bench.Call","request":{"name":"John"}}'
+call_body='{"name":"John"}'
+jsonrpc_body='{"method":"Bench.Call","params":[{"name":"John"}],"id":0}'
+
+# name|url|body
+targets=(
+  "app direct|http://127.0.0.1:$app_port/|$jsonrpc_body"
+  "nginx proxy|http://127.0.0.1:$nginx_port/|$jsonrpc_body"
+  "haproxy|http://127.0.0.1:$haproxy_port/|$jsonrpc_body"
+  "sidecar proxy handler|http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_body"
+  "sidecar /rpc|http://127.0.0.1:$rpc_port/rpc|$rpc_body"
+  "sidecar catch-all rpc|http://127.0.0.1:$rpc_port/bench/call|$call_body"
+)
+
+# sanity: every target answers 200 with the app's reply or its result
+for t in "${targets[@]}"; do
+  IFS='|' read -r name url body <<< "$t"
+  out=$(curl -s -w ' %{http_code}' -H 'Content-Type: application/json' -d "$body" "$url")
+  case "$out" in *" 200") ;; *) echo "$name: $url answered: $out" >&2; exit 1 ;; esac
+done
+
+# warm the JITs of both sidecars
+for url in "http://127.0.0.1:$rpc_port/rpc|$rpc_body" "http://127.0.0.1:$rpc_port/bench/call|$call_body" "http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_body"; do
+  IFS='|' read -r u b <<< "$url"
+  WRK_BODY=$b wrk -t"$threads" -c"$connections" -d5s -s "$root/sidecar-bench/load/post.lua" "$u" > /dev/null
+done
+
+results=()
+haproxy_rps=
+for t in "${targets[@]}"; do
+  IFS='|' read -r name url body <<< "$t"
+  out=$(WRK_BODY=$body wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$root/sidecar-bench/load/post.lua" "$url")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
+  p50=$(awk '$1=="50%" {print $2}' <<< "$out")
+  p99=$(awk '$1=="99%" {print $2}' <<< "$out")
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' <<< "$out" | tr '\n' ' ')
+  [ "$name" = "haproxy" ] && haproxy_rps=$rps
+  results+=("$name|$rps|$p50|$p99|${errors:-none}")
+done
+rss_load_kb=$(ps -o rss= -p $rpc_pid | tr -d ' ')
+rss_proxy_kb=$(ps -o rss= -p $proxy_pid | tr -d ' ')
+
+machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(java -version 2>&1 | head -1)"
+table="| target | requests/s | ratio to haproxy | p50 | p99 | errors |
+|---|---:|---:|---:|---:|---|"
+for r in "${results[@]}"; do
+  IFS='|' read -r name rps p50 p99 errors <<< "$r"
+  ratio=$(awk -v a="$rps" -v b="$haproxy_rps" 'BEGIN { printf "%.2f", a / b }')
+  table+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errors |"
+done
+summary="Sidecar (/rpc one) RSS: idle $((rss_idle_kb / 1024)) MiB, after load $((rss_load_kb / 1024)) MiB; proxy-handler sidecar after load $((rss_proxy_kb / 1024)) MiB. Start to first answer: ${first_answer_ms} ms."
+
+echo
+echo "Machine: $machine"
+echo "wrk -t$threads -c$connections -d$duration --latency, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "$table"
+echo "$summary"
+
+if [ -n "$write" ]; then
+  doc="$root/docs/benchmarks.md"
+  block="<!-- load:begin -->
+Run $(date -u +%Y-%m-%d) on: $machine.
+Command: \`sidecar-bench/load/run.sh --write --duration $duration --connections $connections --threads $threads\`
+(\`wrk -t$threads -c$connections -d$duration --latency\`, POST with a JSON body; the app is nginx returning a fixed JSON-RPC reply).
+
+$table
+
+$summary
+<!-- load:end -->"
+  python3 - "$doc" "$block" <<'PY'
+import re, sys
+path, block = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text = re.sub(r"<!-- load:begin -->.*?<!-- load:end -->", lambda m: block, text, flags=re.S)
+open(path, "w").write(text)
+PY
+  echo "written to $doc"
+fi
