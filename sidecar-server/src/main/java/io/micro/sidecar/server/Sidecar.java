@@ -1,10 +1,9 @@
 package io.micro.sidecar.server;
 
-import io.micro.sidecar.core.config.AppConfig;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
-import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.etcd.EtcdRegistry;
@@ -13,13 +12,14 @@ import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.core.selector.SelectorConfig;
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.server.http.Routes;
+import io.micro.sidecar.server.websocket.Sessions;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +30,13 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
 /**
- * One running sidecar: it owns its event loops, registry, HTTP server and the app's registration,
- * starts them in that order and releases them in reverse in {@link #close()}.
+ * One running sidecar. It owns, in start order, its event loops, registry, pool of connections to
+ * apps, HTTP server and the app's registration, and releases them in reverse in {@link #close()}.
+ *
+ * <p>Shutdown (SIGTERM, SIGINT or {@link #close()}) goes: not ready; deregister the app; keep
+ * serving for the shutdown delay while that propagates; close WebSockets with 1001; stop accepting
+ * and let in-flight requests finish; close the registry, the pool and the loops. It takes at most the
+ * shutdown grace; what is left then is cut.
  *
  * <p>{@link #start} and {@link #close} block the calling thread (main, a shutdown hook or a test),
  * never an event loop.
@@ -39,57 +44,67 @@ import reactor.netty.resources.LoopResources;
 public final class Sidecar implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
-  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
 
+  private final SidecarConfig config;
   private final LoopResources loops;
   private final Registry registry;
   private final AppConnections connections;
+  private final Sessions sessions;
   private final DisposableServer server;
-  private final Optional<Service> app;
+  private final Optional<AppRegistration> app;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
+  private volatile boolean ready = true;
 
-  private Sidecar(LoopResources loops, Registry registry, AppConnections connections, DisposableServer server,
-                  Optional<Service> app) {
+  private Sidecar(SidecarConfig config, LoopResources loops, Registry registry, AppConnections connections,
+                  Sessions sessions, DisposableServer server, Optional<AppRegistration> app) {
+    this.config = config;
     this.loops = loops;
     this.registry = registry;
     this.connections = connections;
+    this.sessions = sessions;
     this.server = server;
     this.app = app;
   }
 
-  /** Starts a sidecar and returns once it accepts connections and has registered the app. */
+  /** Starts a sidecar and returns once it accepts connections; the app's registration goes on in the background. */
   public static Sidecar start(SidecarConfig config) {
     LoopResources loops = LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true);
     Registry registry = null;
     AppConnections connections = null;
     DisposableServer server = null;
     try {
-      registry = registry(config.registry());
+      registry = registry(config);
       connections = new AppConnections(config.client(), loops);
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
       RpcClient client = new RpcClient(connections, balancer, config.client());
+      Sessions sessions = new Sessions();
+      Optional<AppRegistration> app = Optional.empty();
+      if (config.app().isPresent()) {
+        app = Optional.of(new AppRegistration(config.app().get(), config.health(), registry, connections.http()));
+      }
+      Sidecar[] self = new Sidecar[1];
+      // In-flight requests are tracked in this group so that stopping the server can wait for them.
+      ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
       HttpServer http = HttpServer.create()
           .runOn(loops)
-          .handle(new Routes(registry, client, connections, balancer, config));
+          .channelGroup(channels)
+          .handle(new Routes(config, registry, client, balancer, connections,
+              app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow), sessions,
+              () -> self[0] != null && self[0].ready));
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
-      server = http.bindNow(STOP_TIMEOUT);
-      Optional<Service> app = config.app().map(Sidecar::describe);
-      // Never wait for the registry to start serving: etcd may arrive later, and the registry keeps
-      // the registration and writes it when it does.
-      Registry target = registry;
-      app.ifPresent(service -> target.register(service, Registry.NO_TTL).subscribe(
-          ok -> {},
-          e -> log.warn("app {} not registered yet ({}); the registry keeps retrying", service.name(), e.toString()),
-          () -> log.info("registered app {} as node {}", service.name(), service.nodes().get(0).id())));
-      return new Sidecar(loops, registry, connections, server, app);
+      server = http.bindNow(START_TIMEOUT);
+      self[0] = new Sidecar(config, loops, registry, connections, sessions, server, app);
+      return self[0];
     } catch (RuntimeException e) {
       if (server != null) {
-        server.disposeNow(STOP_TIMEOUT);
+        server.disposeNow(RELEASE_TIMEOUT);
       }
       if (connections != null) {
         connections.close();
@@ -97,38 +112,42 @@ public final class Sidecar implements AutoCloseable {
       if (registry != null) {
         registry.close();
       }
-      loops.disposeLater(Duration.ZERO, STOP_TIMEOUT).block(STOP_TIMEOUT);
+      loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
       throw e;
     }
   }
 
+  private static Registry registry(SidecarConfig config) {
+    RegistryConfig r = config.registry();
+    return switch (r.kind()) {
+      case MEMORY -> Registry.memory();
+      case ETCD -> EtcdRegistry.builder().endpoints(r.addresses()).defaultTtl(config.lifecycle().registerTtl()).build();
+    };
+  }
+
   /**
    * What {@code micro sidecar} does: start, log where it listens, and serve until SIGTERM or SIGINT,
-   * on which the app is deregistered before the server stops.
+   * which run {@link #close()}. A watchdog halts the process if shutdown overruns its grace.
    *
    * @return the process exit code
    */
   public static int runUntilSignalled(SidecarConfig config) {
     long started = System.nanoTime();
     Sidecar sidecar = start(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(sidecar::close, "sidecar-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      reactor.core.Disposable watchdog = Mono.delay(config.lifecycle().shutdownGrace().plusSeconds(2))
+          .subscribe(t -> {
+            log.error("shutdown overran its grace of {}; halting", config.lifecycle().shutdownGrace());
+            Runtime.getRuntime().halt(1);
+          });
+      sidecar.close();
+      watchdog.dispose();
+    }, "sidecar-shutdown"));
     log.info("sidecar listening on {} (registry {}) in {} ms",
         new HostPort(config.listen().host(), sidecar.port()), config.registry().kind(),
         (System.nanoTime() - started) / 1_000_000);
     sidecar.onClose().block();
     return 0;
-  }
-
-  private static Registry registry(RegistryConfig config) {
-    return switch (config.kind()) {
-      case MEMORY -> Registry.memory();
-      case ETCD -> EtcdRegistry.builder().endpoints(config.addresses()).build();
-    };
-  }
-
-  private static Service describe(AppConfig app) {
-    Node node = new Node(app.name() + "-" + UUID.randomUUID(), app.address().host(), app.address().port(), null);
-    return new Service(app.name(), "", null, null, List.of(node));
   }
 
   public InetSocketAddress address() {
@@ -145,7 +164,12 @@ public final class Sidecar implements AutoCloseable {
 
   /** The app's registration made at start, if any. */
   public Optional<Service> app() {
-    return app;
+    return app.map(AppRegistration::service);
+  }
+
+  /** False from the moment shutdown begins. */
+  public boolean ready() {
+    return ready;
   }
 
   /** Completes once {@link #close()} has released everything. */
@@ -153,30 +177,50 @@ public final class Sidecar implements AutoCloseable {
     return onClose.asMono();
   }
 
-  /** Deregisters the app, stops the server, closes the registry and the event loops. Idempotent. */
+  /** Shuts down in the order the class describes. Idempotent; a second caller waits for the first. */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
-      onClose().block(STOP_TIMEOUT.multipliedBy(2));
+      onClose().block(config.lifecycle().shutdownGrace().plus(RELEASE_TIMEOUT));
       return;
     }
+    long deadline = System.nanoTime() + config.lifecycle().shutdownGrace().toNanos();
     try {
-      if (app.isPresent()) {
-        try {
-          registry.deregister(app.get()).block(STOP_TIMEOUT);
-          log.info("deregistered app {} node {}", app.get().name(), app.get().nodes().get(0).id());
-        } catch (RuntimeException e) {
-          log.warn("could not deregister app {}: {}", app.get().name(), e.toString());
-        }
+      ready = false;
+      log.info("shutting down: deregistering, then serving {} more before draining",
+          config.lifecycle().shutdownDelay());
+      app.ifPresent(a -> a.deregisterNow(remaining(deadline, RELEASE_TIMEOUT)));
+      app.ifPresent(AppRegistration::close);
+      pause(config.lifecycle().shutdownDelay(), deadline);
+      int open = sessions.size();
+      sessions.closeAll().block(remaining(deadline, RELEASE_TIMEOUT));
+      if (open > 0) {
+        log.info("closed {} WebSocket(s) with 1001", open);
       }
-      // Closing the registry first completes every registry watch, which lets the server stop promptly.
+      // stops accepting, then waits for in-flight requests until the grace runs out
+      try {
+        server.disposeNow(remaining(deadline, Duration.ofDays(1)).plusMillis(1));
+      } catch (IllegalStateException e) {
+        log.warn("requests still in flight at the end of the shutdown grace were cut: {}", e.getMessage());
+      }
       registry.close();
-      server.disposeNow(STOP_TIMEOUT);
       connections.close();
-      loops.disposeLater(Duration.ZERO, STOP_TIMEOUT).block(STOP_TIMEOUT);
+      loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
       log.info("sidecar stopped");
+    } catch (RuntimeException e) {
+      log.warn("shutdown cut short: {}", e.toString());
     } finally {
       onClose.tryEmitEmpty();
     }
+  }
+
+  private static Duration remaining(long deadline, Duration atMost) {
+    Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    return left.compareTo(atMost) < 0 ? left : atMost;
+  }
+
+  /** Waits while the server keeps serving; this runs on main or the shutdown hook, never an event loop. */
+  private static void pause(Duration delay, long deadline) {
+    Mono.delay(remaining(deadline, delay)).block();
   }
 }

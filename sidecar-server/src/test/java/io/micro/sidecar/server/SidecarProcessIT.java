@@ -102,17 +102,24 @@ class SidecarProcessIT {
       assertThat(connected.poll(10, TimeUnit.SECONDS)).isTrue();
       // The server subscribes the watch just after the handshake; a probe node proves it is watching.
       HttpClient http = HttpClient.newHttpClient();
-      String probe = "{\"name\":\"foo\",\"nodes\":[{\"id\":\"probe\"}]}";
+      // (each attempt a new node: re-registering an unchanged node sends no event)
       String seen = null;
-      for (int i = 0; i < 100 && seen == null; i++) {
+      int probes = 0;
+      while (seen == null && probes < 100) {
+        probes++;
         http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/registry"))
-            .POST(HttpRequest.BodyPublishers.ofString(probe)).build(), HttpResponse.BodyHandlers.discarding());
+            .POST(HttpRequest.BodyPublishers.ofString(probe(probes))).build(), HttpResponse.BodyHandlers.discarding());
         seen = frames.poll(100, TimeUnit.MILLISECONDS);
       }
-      assertThat(seen).as("the watch works").contains("\"id\":\"probe\"");
-      http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/registry"))
-          .method("DELETE", HttpRequest.BodyPublishers.ofString(probe)).build(), HttpResponse.BodyHandlers.discarding());
-      assertThat(frames.poll(10, TimeUnit.SECONDS)).startsWith("{\"Action\":\"delete\"").contains("\"id\":\"probe\"");
+      assertThat(seen).as("the watch works").contains("\"id\":\"probe-");
+      for (int i = 1; i <= probes; i++) {
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/registry"))
+            .method("DELETE", HttpRequest.BodyPublishers.ofString(probe(i))).build(), HttpResponse.BodyHandlers.discarding());
+      }
+      for (String f = frames.poll(10, TimeUnit.SECONDS); !f.contains("\"id\":\"probe-" + probes + "\"");
+           f = frames.poll(10, TimeUnit.SECONDS)) {
+        assertThat(f).as("only probe frames so far").contains("probe-");
+      }
       frames.clear();
 
       // SIGTERM, as an orchestrator sends it: the watch hears of the deregistration before the close.
@@ -133,6 +140,91 @@ class SidecarProcessIT {
     } finally {
       watch.dispose();
     }
+  }
+
+  @Test
+  void sigtermUnderLoadDeregistersFirstDrainsInFlightCallsAndClosesWebSocketsWith1001() throws Exception {
+    try (io.micro.sidecar.server.testing.JsonRpcApp slow =
+             io.micro.sidecar.server.testing.JsonRpcApp.start("slow-1").delay(java.time.Duration.ofMillis(1500))) {
+      Process p = micro("sidecar", "--address=127.0.0.1:0", "--server_name=foo", "--server_address=127.0.0.1:9090",
+          "--shutdown_delay=1s", "--shutdown_grace=10s");
+      BlockingQueue<String> output = new LinkedBlockingQueue<>();
+      int port = awaitListening(p, output);
+      String base = "http://127.0.0.1:" + port;
+      HttpClient http = HttpClient.newHttpClient();
+      http.send(HttpRequest.newBuilder(URI.create(base + "/registry")).POST(HttpRequest.BodyPublishers.ofString(
+          "{\"name\":\"go.micro.srv.slow\",\"nodes\":[{\"id\":\"slow-1\",\"address\":\"127.0.0.1\",\"port\":"
+              + slow.port() + "}]}")).build(), HttpResponse.BodyHandlers.discarding());
+
+      // a watcher of the app, proven subscribed with a probe node
+      BlockingQueue<String> events = new LinkedBlockingQueue<>();
+      // Java's own WebSocket client, which reports the close code it receives
+      java.net.http.WebSocket watch = http.newWebSocketBuilder().buildAsync(
+          URI.create("ws://127.0.0.1:" + port + "/registry?service=foo"), new java.net.http.WebSocket.Listener() {
+            @Override
+            public void onOpen(java.net.http.WebSocket ws) {
+              events.add("connected");
+              ws.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence text, boolean last) {
+              events.add(text.toString());
+              return null;
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int code, String reason) {
+              events.add("close " + code);
+              return null;
+            }
+          }).get(10, TimeUnit.SECONDS);
+      assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("connected");
+      String seen = null;
+      for (int i = 1; i <= 100 && seen == null; i++) {
+        http.send(HttpRequest.newBuilder(URI.create(base + "/registry")).POST(HttpRequest.BodyPublishers.ofString(probe(i)))
+            .build(), HttpResponse.BodyHandlers.discarding());
+        seen = events.poll(100, TimeUnit.MILLISECONDS);
+      }
+      assertThat(seen).contains("probe-");
+      events.clear();
+
+      // calls in flight at the app when the signal lands
+      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/rpc"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(
+                "{\"service\":\"go.micro.srv.slow\",\"method\":\"Slow.Call\",\"request\":{\"name\":\"in-flight\"}}"))
+            .build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> slow.calls() == 10);
+
+      long signalled = System.nanoTime();
+      assertThat(p.toHandle().destroy()).isTrue();
+
+      // first the app's deregistration, then (after the delay) the WebSocket close with 1001
+      assertThat(events.poll(10, TimeUnit.SECONDS)).startsWith("{\"Action\":\"delete\"").contains("\"id\":\"foo-");
+      // during the delay the sidecar still serves, and says it is not ready
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(503);
+      assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("close 1001");
+
+      for (var call : calls) {
+        HttpResponse<String> r = call.get(15, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).as("an in-flight call finishes").isEqualTo(200);
+        assertThat(r.body()).contains("Hello in-flight");
+      }
+      assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - signalled)).as("within the grace")
+          .isLessThan(java.time.Duration.ofSeconds(10));
+      assertThat(p.exitValue()).isEqualTo(143);
+      watch.abort();
+    }
+  }
+
+  private static String probe(int i) {
+    return "{\"name\":\"foo\",\"nodes\":[{\"id\":\"probe-" + i + "\"}]}";
   }
 
   @Test

@@ -14,9 +14,12 @@ import java.util.Optional;
  * @param namespace    prefix of service names for the catch-all ({@code --namespace}, default
  *                     {@code go.micro.srv})
  * @param client       how apps are called
+ * @param health       how the app's health is checked
+ * @param lifecycle    registration TTL and shutdown timing
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
-                            Handler handler, String namespace, ClientConfig client) {
+                            Handler handler, String namespace, ClientConfig client, HealthConfig health,
+                            LifecycleConfig lifecycle) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -31,22 +34,30 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
   public static SidecarConfig of(HostPort listen) {
     return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
-        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT);
+        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+  }
+
+  public SidecarConfig withHealth(HealthConfig health) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+  }
+
+  public SidecarConfig withLifecycle(LifecycleConfig lifecycle) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
   }
 }

@@ -1,7 +1,9 @@
 package io.micro.sidecar.server.cli;
 
 import io.micro.sidecar.core.config.AppConfig;
+import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.LifecycleConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -44,6 +46,38 @@ final class SidecarCommand implements Callable<Integer> {
       description = "Namespace of services reached by the catch-all route. Env MICRO_SIDECAR_NAMESPACE. Default: ${DEFAULT-VALUE}.")
   String namespace;
 
+  @Option(names = "--healthcheck_url", paramLabel = "<url>",
+      description = "The app's health URL, probed with GET; 200 is healthy. Needs --server_name. Env MICRO_SIDECAR_HEALTHCHECK_URL.")
+  String healthcheckUrl;
+
+  @Option(names = "--healthcheck_interval", paramLabel = "<duration>", defaultValue = "5s", converter = DurationConverter.class,
+      description = "Time between health probes. Env MICRO_SIDECAR_HEALTHCHECK_INTERVAL. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration healthcheckInterval;
+
+  @Option(names = "--healthcheck_timeout", paramLabel = "<duration>", defaultValue = "1s", converter = DurationConverter.class,
+      description = "A probe not answered in this long failed. Env MICRO_SIDECAR_HEALTHCHECK_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration healthcheckTimeout;
+
+  @Option(names = "--healthcheck_failure_threshold", paramLabel = "<n>", defaultValue = "3",
+      description = "Consecutive failed probes that deregister the app. Env MICRO_SIDECAR_HEALTHCHECK_FAILURE_THRESHOLD. Default: ${DEFAULT-VALUE}.")
+  int healthcheckFailureThreshold;
+
+  @Option(names = "--healthcheck_success_threshold", paramLabel = "<n>", defaultValue = "1",
+      description = "Consecutive good probes that register it again. Env MICRO_SIDECAR_HEALTHCHECK_SUCCESS_THRESHOLD. Default: ${DEFAULT-VALUE}.")
+  int healthcheckSuccessThreshold;
+
+  @Option(names = "--register_ttl", paramLabel = "<duration>", defaultValue = "15s", converter = DurationConverter.class,
+      description = "TTL of the registrations the sidecar keeps alive (etcd): a crashed sidecar's app vanishes within it. Env MICRO_SIDECAR_REGISTER_TTL. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration registerTtl;
+
+  @Option(names = "--shutdown_delay", paramLabel = "<duration>", defaultValue = "2s", converter = DurationConverter.class,
+      description = "On SIGTERM, keep serving this long after deregistering the app. Env MICRO_SIDECAR_SHUTDOWN_DELAY. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration shutdownDelay;
+
+  @Option(names = "--shutdown_grace", paramLabel = "<duration>", defaultValue = "15s", converter = DurationConverter.class,
+      description = "The most a shutdown takes; what is left after it is forced. Env MICRO_SIDECAR_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration shutdownGrace;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -78,7 +112,43 @@ final class SidecarCommand implements Callable<Integer> {
           "Invalid value for option '--namespace': '" + namespace + "' (expected: a dotted name like go.micro.srv)");
     }
     return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES, kind,
-        namespace, micro.clientConfig());
+        namespace, micro.clientConfig(), health(named), lifecycle());
+  }
+
+  private HealthConfig health(boolean appAttached) {
+    HealthConfig health;
+    try {
+      health = new HealthConfig(java.util.Optional.empty(), healthcheckInterval, healthcheckTimeout,
+          healthcheckFailureThreshold, healthcheckSuccessThreshold);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--healthcheck_"
+          + (healthcheckFailureThreshold < 1 ? "failure" : "success") + "_threshold': " + e.getMessage());
+    }
+    if (healthcheckUrl == null || healthcheckUrl.isBlank()) {
+      return health;
+    }
+    if (!appAttached) {
+      throw new ParameterException(spec.commandLine(),
+          "--healthcheck_url is set but --server_name is not (expected: an app to check, named by --server_name and --server_address)");
+    }
+    try {
+      java.net.URI url = java.net.URI.create(healthcheckUrl);
+      if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null) {
+        throw new IllegalArgumentException("not an http(s) URL");
+      }
+      return health.withUrl(url);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--healthcheck_url': '"
+          + healthcheckUrl + "' (expected: an http URL like http://127.0.0.1:9090/health)");
+    }
+  }
+
+  private LifecycleConfig lifecycle() {
+    try {
+      return new LifecycleConfig(registerTtl, shutdownDelay, shutdownGrace);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--shutdown_delay': " + e.getMessage());
+    }
   }
 
   private HostPort hostPort(String flag, String value) {

@@ -40,11 +40,12 @@ final class ProxyHandler {
   private final String namespace;
   private final WebSocketProxy websockets;
 
-  ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline) {
+  ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline,
+               io.micro.sidecar.server.websocket.Sessions sessions) {
     this.balancer = balancer;
     this.http = connections.http().responseTimeout(deadline);
     this.namespace = namespace;
-    this.websockets = new WebSocketProxy(connections.http(), balancer);
+    this.websockets = new WebSocketProxy(connections.http(), balancer, sessions);
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, String path) {

@@ -30,10 +30,10 @@ final class RegistryHandler {
   private final int maxBodyBytes;
   private final RegistryWatchHandler watch;
 
-  RegistryHandler(Registry registry, int maxBodyBytes) {
+  RegistryHandler(Registry registry, int maxBodyBytes, io.micro.sidecar.server.websocket.Sessions sessions) {
     this.registry = registry;
     this.maxBodyBytes = maxBodyBytes;
-    this.watch = new RegistryWatchHandler(registry);
+    this.watch = new RegistryWatchHandler(registry, sessions);
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, QueryStringDecoder uri) {

@@ -1,14 +1,20 @@
 package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.config.SidecarConfig;
+import io.micro.sidecar.core.health.ProbeResult;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
+import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.Optional;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
@@ -17,17 +23,24 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
 
   private final RegistryHandler registry;
   private final RpcHandler rpc;
+  private final HealthHandler health;
   private final CatchAllRpcHandler catchAllRpc;
   private final ProxyHandler proxy;
 
-  public Routes(Registry registry, RpcClient client, AppConnections connections, Balancer balancer,
-                SidecarConfig config) {
-    this.registry = new RegistryHandler(registry, config.maxBodyBytes());
+  /**
+   * @param appHealth a fresh probe of the attached app, when there is one
+   * @param ready     false once shutdown has begun
+   */
+  public Routes(SidecarConfig config, Registry registry, RpcClient client, Balancer balancer,
+                AppConnections connections, Optional<? extends Supplier<Mono<ProbeResult>>> appHealth,
+                Sessions sessions, BooleanSupplier ready) {
+    this.registry = new RegistryHandler(registry, config.maxBodyBytes(), sessions);
     this.rpc = new RpcHandler(client, config.maxBodyBytes());
+    this.health = new HealthHandler(appHealth.map(p -> p), ready);
     this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC
         ? new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes()) : null;
     this.proxy = config.handler() == SidecarConfig.Handler.PROXY
-        ? new ProxyHandler(connections, balancer, config.namespace(), config.client().requestTimeout()) : null;
+        ? new ProxyHandler(connections, balancer, config.namespace(), config.client().requestTimeout(), sessions) : null;
   }
 
   @Override
@@ -37,6 +50,9 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
     return switch (path) {
       case "/registry" -> registry.handle(req, res, uri);
       case "/rpc" -> rpc.handle(req, res);
+      case "/health" -> health.app(res);
+      case "/healthz" -> health.live(res);
+      case "/readyz" -> health.ready(res);
       case "/", "" -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
       default -> proxy != null ? proxy.handle(req, res, path) : catchAllRpc.handle(req, res, uri.rawPath());
     };

@@ -21,21 +21,23 @@ public final class RegistryWatchHandler {
   private static final WebsocketServerSpec SPEC = WebsocketServerSpec.builder().maxFramePayloadLength(16 * 1024).build();
 
   private final Registry registry;
+  private final Sessions sessions;
 
-  public RegistryWatchHandler(Registry registry) {
+  public RegistryWatchHandler(Registry registry, Sessions sessions) {
     this.registry = registry;
+    this.sessions = sessions;
   }
 
   public Mono<Void> handle(HttpServerResponse res, String service) {
     return res.sendWebsocket((in, out) -> {
       // Reading the inbound side releases whatever the client sends and tells us when it leaves.
       Mono<Void> gone = in.receive().then();
-      return out.sendObject(registry.watch()
+      return sessions.track(out, out.sendObject(registry.watch()
               .filter(e -> service == null || service.equals(e.service().name()))
               .map(e -> new TextWebSocketFrame(Unpooled.wrappedBuffer(ServiceCodec.encode(e))))
               .takeUntilOther(gone))
           .then()
-          .onErrorResume(Exceptions::isOverflow, e -> out.sendClose(1013, "watch fell behind; list again"));
+          .onErrorResume(Exceptions::isOverflow, e -> out.sendClose(1013, "watch fell behind; list again")));
     }, SPEC);
   }
 }

@@ -31,10 +31,12 @@ public final class WebSocketProxy {
 
   private final HttpClient http;
   private final Balancer balancer;
+  private final Sessions sessions;
 
-  public WebSocketProxy(HttpClient http, Balancer balancer) {
+  public WebSocketProxy(HttpClient http, Balancer balancer, Sessions sessions) {
     this.http = http;
     this.balancer = balancer;
+    this.sessions = sessions;
   }
 
   public Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, String service) {
@@ -54,7 +56,7 @@ public final class WebSocketProxy {
             .handle((appIn, appOut) -> {
               // sendWebsocket completes once the client is upgraded; the app side must live until the pipe ends
               Sinks.Empty<Void> done = Sinks.empty();
-              return res.sendWebsocket((in, out) -> pipe(in, out, appIn, appOut)
+              return res.sendWebsocket((in, out) -> Mono.from(sessions.track(out, pipe(in, out, appIn, appOut)))
                       .doFinally(s -> done.tryEmitEmpty()), server.build())
                   .then(done.asMono());
             })

@@ -29,7 +29,7 @@ class EtcdSidecarIT {
   static void start() {
     etcd = EtcdCluster.start(1);
     RegistryConfig registry = new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints());
-    SidecarConfig config = SidecarConfig.of(new HostPort("127.0.0.1", 0)).withRegistry(registry);
+    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local().withRegistry(registry);
     a = Sidecar.start(config);
     b = Sidecar.start(config);
   }
@@ -52,7 +52,7 @@ class EtcdSidecarIT {
   void aSidecarStartedWhileEtcdIsDownServesAndRegistersItsAppWhenEtcdArrives() throws Exception {
     try (EtcdCluster later = EtcdCluster.start(1)) {
       later.stop(0);
-      SidecarConfig config = SidecarConfig.of(new HostPort("127.0.0.1", 0))
+      SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
           .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, later.endpoints()))
           .withApp(new io.micro.sidecar.core.config.AppConfig("early", new HostPort("127.0.0.1", 9090)));
       try (Sidecar s = Sidecar.start(config)) {

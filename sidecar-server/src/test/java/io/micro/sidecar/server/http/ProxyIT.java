@@ -58,7 +58,7 @@ class ProxyIT {
                   .sendString(Mono.just(req.method().name() + " " + req.uri() + " " + body.length())).then();
             })))
         .bindNow();
-    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)).withHandler(SidecarConfig.Handler.PROXY));
+    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local().withHandler(SidecarConfig.Handler.PROXY));
     Node node = new Node("app-1", "127.0.0.1", app.port(), null);
     for (String name : List.of("go.micro.srv.foo", "go.micro.srv.v1.foo")) {
       sidecar.registry().register(new Service(name, "", null, null, List.of(node)), Registry.NO_TTL).block();

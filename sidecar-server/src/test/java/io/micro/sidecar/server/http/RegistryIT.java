@@ -40,7 +40,7 @@ class RegistryIT {
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)));
+    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local());
     base = "http://127.0.0.1:" + sidecar.port();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
@@ -150,6 +150,15 @@ class RegistryIT {
     // the connection and the sidecar stay healthy
     assertThat(send("GET", "/registry", null).statusCode()).isEqualTo(200);
     assertThat(sidecar.registry().list().block(Duration.ofSeconds(5))).isEmpty();
+  }
+
+  @Test
+  void withoutAnAppHealthIs404AndTheSidecarsOwnProbesAnswer() throws Exception {
+    assertThat(send("GET", "/health", null).statusCode()).isEqualTo(404);
+    HttpResponse<String> live = send("GET", "/healthz", null);
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.body()).isEqualTo("ok\n");
+    assertThat(send("GET", "/readyz", null).body()).isEqualTo("ready\n");
   }
 
   @Test

@@ -45,7 +45,7 @@ class RpcIT {
   }
 
   private Sidecar sidecar(ClientConfig client) {
-    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)).withClient(client));
+    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local().withClient(client));
     resources.add(sidecar);
     return sidecar;
   }
