@@ -1,5 +1,6 @@
 package io.micro.sidecar.server;
 
+import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
@@ -24,7 +25,7 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
 /**
- * One running sidecar: it owns its event loops, registry, HTTP server and the app's registration,
+ * One running sidecar: it owns its event loops, registry, broker, HTTP server and the app's registration,
  * starts them in that order and releases them in reverse in {@link #close()}.
  *
  * <p>{@link #start} and {@link #close} block the calling thread (main, a shutdown hook or a test),
@@ -37,14 +38,17 @@ public final class Sidecar implements AutoCloseable {
 
   private final LoopResources loops;
   private final Registry registry;
+  private final Broker broker;
   private final DisposableServer server;
   private final Optional<Service> app;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
 
-  private Sidecar(LoopResources loops, Registry registry, DisposableServer server, Optional<Service> app) {
+  private Sidecar(LoopResources loops, Registry registry, Broker broker, DisposableServer server,
+                  Optional<Service> app) {
     this.loops = loops;
     this.registry = registry;
+    this.broker = broker;
     this.server = server;
     this.app = app;
   }
@@ -53,12 +57,14 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(SidecarConfig config) {
     LoopResources loops = LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true);
     Registry registry = null;
+    Broker broker = null;
     DisposableServer server = null;
     try {
       registry = registry(config.registry());
+      broker = Broker.memory(config.broker());
       HttpServer http = HttpServer.create()
           .runOn(loops)
-          .handle(new Routes(registry, config));
+          .handle(new Routes(registry, broker, config));
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
@@ -71,10 +77,13 @@ public final class Sidecar implements AutoCloseable {
           ok -> {},
           e -> log.warn("app {} not registered yet ({}); the registry keeps retrying", service.name(), e.toString()),
           () -> log.info("registered app {} as node {}", service.name(), service.nodes().get(0).id())));
-      return new Sidecar(loops, registry, server, app);
+      return new Sidecar(loops, registry, broker, server, app);
     } catch (RuntimeException e) {
       if (server != null) {
         server.disposeNow(STOP_TIMEOUT);
+      }
+      if (broker != null) {
+        broker.close();
       }
       if (registry != null) {
         registry.close();
@@ -125,6 +134,10 @@ public final class Sidecar implements AutoCloseable {
     return registry;
   }
 
+  public Broker broker() {
+    return broker;
+  }
+
   /** The app's registration made at start, if any. */
   public Optional<Service> app() {
     return app;
@@ -135,7 +148,10 @@ public final class Sidecar implements AutoCloseable {
     return onClose.asMono();
   }
 
-  /** Deregisters the app, stops the server, closes the registry and the event loops. Idempotent. */
+  /**
+   * Deregisters the app, closes the broker (subscribers' WebSockets close with 1001) and the registry,
+   * stops the server and the event loops. Idempotent.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -151,6 +167,7 @@ public final class Sidecar implements AutoCloseable {
           log.warn("could not deregister app {}: {}", app.get().name(), e.toString());
         }
       }
+      broker.close();
       registry.close();
       server.disposeNow(STOP_TIMEOUT);
       loops.disposeLater(Duration.ZERO, STOP_TIMEOUT).block(STOP_TIMEOUT);

@@ -1,5 +1,6 @@
 package io.micro.sidecar.core.config;
 
+import io.micro.sidecar.core.broker.BrokerConfig;
 import java.util.Optional;
 
 /**
@@ -14,9 +15,10 @@ import java.util.Optional;
  * @param namespace    prefix of service names for the catch-all ({@code --namespace}, default
  *                     {@code go.micro.srv})
  * @param client       how apps are called
+ * @param broker       the in-process broker's buffers ({@code --broker_buffer}, {@code --broker_overflow})
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
-                            Handler handler, String namespace, ClientConfig client) {
+                            Handler handler, String namespace, ClientConfig client, BrokerConfig broker) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -31,22 +33,26 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
   public static SidecarConfig of(HostPort listen) {
     return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
-        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT);
+        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, BrokerConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, broker);
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, broker);
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, broker);
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, broker);
+  }
+
+  public SidecarConfig withBroker(BrokerConfig broker) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, broker);
   }
 }

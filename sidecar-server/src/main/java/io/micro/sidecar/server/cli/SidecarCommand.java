@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.cli;
 
+import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.SidecarConfig;
@@ -44,6 +45,14 @@ final class SidecarCommand implements Callable<Integer> {
       description = "Namespace of services reached by the catch-all route. Env MICRO_SIDECAR_NAMESPACE. Default: ${DEFAULT-VALUE}.")
   String namespace;
 
+  @Option(names = "--broker_buffer", paramLabel = "<messages>", defaultValue = "" + BrokerConfig.DEFAULT_BUFFER_SIZE,
+      description = "Most messages held for one broker subscriber that is not keeping up. Env MICRO_SIDECAR_BROKER_BUFFER. Default: ${DEFAULT-VALUE}.")
+  int brokerBuffer;
+
+  @Option(names = "--broker_overflow", paramLabel = "<drop_oldest|close>", defaultValue = "drop_oldest",
+      description = "When a subscriber's buffer is full: drop its oldest message (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
+  String brokerOverflow;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -78,7 +87,21 @@ final class SidecarCommand implements Callable<Integer> {
           "Invalid value for option '--namespace': '" + namespace + "' (expected: a dotted name like go.micro.srv)");
     }
     return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES, kind,
-        namespace, micro.clientConfig());
+        namespace, micro.clientConfig(), brokerConfig());
+  }
+
+  private BrokerConfig brokerConfig() {
+    BrokerConfig.Overflow overflow;
+    try {
+      overflow = BrokerConfig.Overflow.of(brokerOverflow);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_overflow': " + e.getMessage());
+    }
+    try {
+      return new BrokerConfig(brokerBuffer, overflow);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_buffer': " + e.getMessage());
+    }
   }
 
   private HostPort hostPort(String flag, String value) {

@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Registry;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -13,9 +14,11 @@ import reactor.netty.http.server.HttpServerResponse;
 public final class Routes implements BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> {
 
   private final RegistryHandler registry;
+  private final BrokerHandler broker;
 
-  public Routes(Registry registry, SidecarConfig config) {
+  public Routes(Registry registry, Broker broker, SidecarConfig config) {
     this.registry = new RegistryHandler(registry, config.maxBodyBytes());
+    this.broker = new BrokerHandler(broker, config.maxBodyBytes());
   }
 
   @Override
@@ -23,6 +26,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
     QueryStringDecoder uri = new QueryStringDecoder(req.uri());
     return switch (uri.path()) {
       case "/registry" -> registry.handle(req, res, uri);
+      case "/broker" -> broker.handle(req, res, uri);
       default -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
     };
   }
