@@ -253,6 +253,27 @@ class SinkBrokerTest {
   }
 
   @Test
+  void underTheClosePolicyAGroupEndsOnlyMembersThatAreFullAndKeepsDelivering() {
+    broker = Broker.memory(new BrokerConfig(2, BrokerConfig.Overflow.CLOSE));
+    Stalled stuck = stall("t", "q");
+    List<String> fast = collect("t", "q");
+    numbered(50).forEach(m -> publish("t", m));
+    // the stalled member took its turns until full and was passed over after, never ended
+    assertThat(stuck.error.get()).isNull();
+    assertThat(fast).hasSize(48);
+    assertThat(broker.stats("t").dropped()).isZero();
+
+    Stalled second = stall("u", "q");
+    Stalled third = stall("u", "q");
+    numbered(5).forEach(m -> publish("u", m));
+    // both full after four; the fifth ends the one in turn, then the other, and is lost once
+    assertThat(second.error.get()).isInstanceOf(SlowSubscriberException.class);
+    assertThat(third.error.get()).isInstanceOf(SlowSubscriberException.class);
+    assertThat(broker.stats("u")).isEqualTo(BrokerStats.EMPTY);
+    assertThat(broker.stats().dropped()).isEqualTo(4 + 1);
+  }
+
+  @Test
   void theLastSubscriberToLeaveRemovesTheTopicAndItsGroups() {
     Disposable plain = broker.subscribe("t", null).subscribe();
     Disposable member = broker.subscribe("t", "q").subscribe();
