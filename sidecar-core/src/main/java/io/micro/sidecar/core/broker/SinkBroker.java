@@ -106,8 +106,8 @@ final class SinkBroker implements Broker {
   private void join(Subscriber s) {
     topics.compute(s.topicName, (name, t) -> {
       Topic topic = t == null ? new Topic() : t;
+      s.topic = topic; // before publishers can see it
       topic.members = topic.members.with(s);
-      s.topic = topic;
       return topic;
     });
     // close() sets the flag before it walks the topics: either it saw this subscriber or we see the flag.
