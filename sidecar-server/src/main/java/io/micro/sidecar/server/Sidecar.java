@@ -1,6 +1,7 @@
 package io.micro.sidecar.server;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
@@ -30,12 +31,12 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
 /**
- * One running sidecar. It owns, in start order, its event loops, registry, pool of connections to
- * apps, HTTP server and the app's registration, and releases them in reverse in {@link #close()}.
+ * One running sidecar. It owns, in start order, its event loops, registry, broker, pool of
+ * connections to apps, HTTP server and the app's registration, and releases them in reverse in {@link #close()}.
  *
  * <p>Shutdown (SIGTERM, SIGINT or {@link #close()}) goes: not ready; deregister the app; keep
  * serving for the shutdown delay while that propagates; close WebSockets with 1001; stop accepting
- * and let in-flight requests finish; close the registry, the pool and the loops. It takes at most the
+ * and let in-flight requests finish; close the broker, the registry, the pool and the loops. It takes at most the
  * shutdown grace; what is left then is cut.
  *
  * <p>{@link #start} and {@link #close} block the calling thread (main, a shutdown hook or a test),
@@ -50,6 +51,7 @@ public final class Sidecar implements AutoCloseable {
   private final SidecarConfig config;
   private final LoopResources loops;
   private final Registry registry;
+  private final Broker broker;
   private final AppConnections connections;
   private final Sessions sessions;
   private final DisposableServer server;
@@ -58,11 +60,13 @@ public final class Sidecar implements AutoCloseable {
   private final Sinks.Empty<Void> onClose = Sinks.empty();
   private volatile boolean ready = true;
 
-  private Sidecar(SidecarConfig config, LoopResources loops, Registry registry, AppConnections connections,
-                  Sessions sessions, DisposableServer server, Optional<AppRegistration> app) {
+  private Sidecar(SidecarConfig config, LoopResources loops, Registry registry, Broker broker,
+                  AppConnections connections, Sessions sessions, DisposableServer server,
+                  Optional<AppRegistration> app) {
     this.config = config;
     this.loops = loops;
     this.registry = registry;
+    this.broker = broker;
     this.connections = connections;
     this.sessions = sessions;
     this.server = server;
@@ -73,10 +77,12 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(SidecarConfig config) {
     LoopResources loops = LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true);
     Registry registry = null;
+    Broker broker = null;
     AppConnections connections = null;
     DisposableServer server = null;
     try {
       registry = registry(config);
+      broker = Broker.memory(config.broker());
       connections = new AppConnections(config.client(), loops);
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
@@ -93,14 +99,14 @@ public final class Sidecar implements AutoCloseable {
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)
-          .handle(new Routes(config, registry, client, balancer, connections,
+          .handle(new Routes(config, registry, broker, client, balancer, connections,
               app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow), sessions,
               () -> self[0] != null && self[0].ready));
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(START_TIMEOUT);
-      self[0] = new Sidecar(config, loops, registry, connections, sessions, server, app);
+      self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, app);
       return self[0];
     } catch (RuntimeException e) {
       if (server != null) {
@@ -108,6 +114,9 @@ public final class Sidecar implements AutoCloseable {
       }
       if (connections != null) {
         connections.close();
+      }
+      if (broker != null) {
+        broker.close();
       }
       if (registry != null) {
         registry.close();
@@ -162,6 +171,10 @@ public final class Sidecar implements AutoCloseable {
     return registry;
   }
 
+  public Broker broker() {
+    return broker;
+  }
+
   /** The app's registration made at start, if any. */
   public Optional<Service> app() {
     return app.map(AppRegistration::service);
@@ -203,6 +216,7 @@ public final class Sidecar implements AutoCloseable {
       } catch (IllegalStateException e) {
         log.warn("requests still in flight at the end of the shutdown grace were cut: {}", e.getMessage());
       }
+      broker.close();
       registry.close();
       connections.close();
       loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);

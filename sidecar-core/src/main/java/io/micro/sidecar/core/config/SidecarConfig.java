@@ -1,5 +1,6 @@
 package io.micro.sidecar.core.config;
 
+import io.micro.sidecar.core.broker.BrokerConfig;
 import java.util.Optional;
 
 /**
@@ -16,10 +17,11 @@ import java.util.Optional;
  * @param client       how apps are called
  * @param health       how the app's health is checked
  * @param lifecycle    registration TTL and shutdown timing
+ * @param broker       the in-process broker's buffers ({@code --broker_buffer}, {@code --broker_overflow})
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
                             Handler handler, String namespace, ClientConfig client, HealthConfig health,
-                            LifecycleConfig lifecycle) {
+                            LifecycleConfig lifecycle, BrokerConfig broker) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -34,30 +36,35 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
   public static SidecarConfig of(HostPort listen) {
     return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
-        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT);
+        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT,
+        BrokerConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
   }
 
   public SidecarConfig withHealth(HealthConfig health) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
   }
 
   public SidecarConfig withLifecycle(LifecycleConfig lifecycle) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+  }
+
+  public SidecarConfig withBroker(BrokerConfig broker) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
   }
 }

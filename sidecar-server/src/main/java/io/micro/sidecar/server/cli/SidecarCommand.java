@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.cli;
 
+import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
@@ -78,6 +79,14 @@ final class SidecarCommand implements Callable<Integer> {
       description = "The most a shutdown takes; what is left after it is forced. Env MICRO_SIDECAR_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
   java.time.Duration shutdownGrace;
 
+  @Option(names = "--broker_buffer", paramLabel = "<messages>", defaultValue = "" + BrokerConfig.DEFAULT_BUFFER_SIZE,
+      description = "Most messages held for one broker subscriber that is not keeping up. Env MICRO_SIDECAR_BROKER_BUFFER. Default: ${DEFAULT-VALUE}.")
+  int brokerBuffer;
+
+  @Option(names = "--broker_overflow", paramLabel = "<drop_oldest|close>", defaultValue = "drop_oldest",
+      description = "When a subscriber's buffer is full: drop its oldest message (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
+  String brokerOverflow;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -112,7 +121,7 @@ final class SidecarCommand implements Callable<Integer> {
           "Invalid value for option '--namespace': '" + namespace + "' (expected: a dotted name like go.micro.srv)");
     }
     return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES, kind,
-        namespace, micro.clientConfig(), health(named), lifecycle());
+        namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig());
   }
 
   private HealthConfig health(boolean appAttached) {
@@ -140,6 +149,20 @@ final class SidecarCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--healthcheck_url': '"
           + healthcheckUrl + "' (expected: an http URL like http://127.0.0.1:9090/health)");
+    }
+  }
+
+  private BrokerConfig brokerConfig() {
+    BrokerConfig.Overflow overflow;
+    try {
+      overflow = BrokerConfig.Overflow.of(brokerOverflow);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_overflow': " + e.getMessage());
+    }
+    try {
+      return new BrokerConfig(brokerBuffer, overflow);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_buffer': " + e.getMessage());
     }
   }
 

@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.health.ProbeResult;
 import io.micro.sidecar.core.registry.Registry;
@@ -23,6 +24,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
 
   private final RegistryHandler registry;
   private final RpcHandler rpc;
+  private final BrokerHandler broker;
   private final HealthHandler health;
   private final CatchAllRpcHandler catchAllRpc;
   private final ProxyHandler proxy;
@@ -31,11 +33,12 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
    * @param appHealth a fresh probe of the attached app, when there is one
    * @param ready     false once shutdown has begun
    */
-  public Routes(SidecarConfig config, Registry registry, RpcClient client, Balancer balancer,
+  public Routes(SidecarConfig config, Registry registry, Broker broker, RpcClient client, Balancer balancer,
                 AppConnections connections, Optional<? extends Supplier<Mono<ProbeResult>>> appHealth,
                 Sessions sessions, BooleanSupplier ready) {
     this.registry = new RegistryHandler(registry, config.maxBodyBytes(), sessions);
     this.rpc = new RpcHandler(client, config.maxBodyBytes());
+    this.broker = new BrokerHandler(broker, config.maxBodyBytes(), sessions);
     this.health = new HealthHandler(appHealth.map(p -> p), ready);
     this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC
         ? new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes()) : null;
@@ -50,6 +53,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
     return switch (path) {
       case "/registry" -> registry.handle(req, res, uri);
       case "/rpc" -> rpc.handle(req, res);
+      case "/broker" -> broker.handle(req, res, uri);
       case "/health" -> health.app(res);
       case "/healthz" -> health.live(res);
       case "/readyz" -> health.ready(res);

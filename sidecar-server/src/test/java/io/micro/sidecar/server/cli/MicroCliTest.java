@@ -2,6 +2,7 @@ package io.micro.sidecar.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.ClientConfig;
 import java.time.Duration;
@@ -158,6 +159,26 @@ class MicroCliTest {
     assertThat(run("sidecar", "--help")).isZero();
     assertThat(out.toString()).contains("--address", "--server_name", "--server_address",
         "MICRO_SIDECAR_ADDRESS", "MICRO_SIDECAR_SERVER_NAME", "MICRO_SIDECAR_SERVER_ADDRESS", "Default: :8081");
+    assertThat(started).isNull();
+  }
+
+  @Test
+  void brokerFlagsSetTheBufferAndOverflowPolicyFromFlagOrEnvironment() {
+    assertThat(run("sidecar")).isZero();
+    assertThat(started.broker()).isEqualTo(BrokerConfig.DEFAULT);
+
+    assertThat(run("sidecar", "--broker_buffer=64", "--broker_overflow", "CLOSE")).isZero();
+    assertThat(started.broker()).isEqualTo(new BrokerConfig(64, BrokerConfig.Overflow.CLOSE));
+
+    assertThat(run(Map.of("MICRO_SIDECAR_BROKER_BUFFER", "8", "MICRO_SIDECAR_BROKER_OVERFLOW", "close"), "sidecar")).isZero();
+    assertThat(started.broker()).isEqualTo(new BrokerConfig(8, BrokerConfig.Overflow.CLOSE));
+
+    started = null;
+    assertThat(run("sidecar", "--broker_buffer=0")).isEqualTo(2);
+    assertOneLine("'--broker_buffer': buffer size: 0 (expected: 1 to 1048576 messages)");
+    err.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--broker_overflow=block")).isEqualTo(2);
+    assertOneLine("'--broker_overflow': 'block' (expected: drop_oldest or close)");
     assertThat(started).isNull();
   }
 

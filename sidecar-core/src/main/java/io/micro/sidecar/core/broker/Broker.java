@@ -1,0 +1,55 @@
+package io.micro.sidecar.core.broker;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Publish/subscribe by topic (contract §7), with go-micro's semantics: every subscriber of a topic
+ * gets every message, except subscribers sharing a queue name, who compete so that each message goes
+ * to exactly one of them.
+ *
+ * <p>Threading: any thread may publish and subscribe. A slow subscriber never slows the publisher or
+ * other subscribers: each has its own buffer of {@link BrokerConfig#bufferSize()} messages and its
+ * overflow is handled by {@link BrokerConfig#overflow()}. Nothing blocks, except that publishers of
+ * one topic take turns (see {@link #memory}).
+ *
+ * <p>Ownership: the broker owns its subscribers' buffers; {@link #close()} completes every subscriber.
+ */
+public interface Broker extends AutoCloseable {
+
+  /**
+   * The in-process broker. Publishing to a topic takes that topic's lock for the time it takes to
+   * offer the message to each subscriber's buffer, which never waits on a subscriber.
+   */
+  static Broker memory(BrokerConfig config) {
+    return new SinkBroker(config);
+  }
+
+  /**
+   * Offers {@code message} to every subscriber of {@code topic} (one member per queue group) when
+   * subscribed to. Completes once it is in their buffers; a topic without subscribers drops it.
+   * Errors with {@link IllegalStateException} once the broker is closed.
+   */
+  Mono<Void> publish(String topic, Message message);
+
+  /**
+   * The messages published to {@code topic} from the moment of subscription. With a non-empty
+   * {@code queue}, this subscriber shares the topic's messages with the other members of that queue
+   * group. Cancelling leaves the topic; the last subscriber to leave removes it. Completes when the
+   * broker closes; errors with {@link SlowSubscriberException} on overflow under
+   * {@link BrokerConfig.Overflow#CLOSE}.
+   *
+   * @param queue the queue group, or null (or empty) for none
+   */
+  Flux<Message> subscribe(String topic, String queue);
+
+  /** Counters over every topic. */
+  BrokerStats stats();
+
+  /** Counters of one topic; {@link BrokerStats#EMPTY} when it has no subscribers. */
+  BrokerStats stats(String topic);
+
+  /** Completes every subscriber and refuses further publishing. Idempotent; does not block. */
+  @Override
+  void close();
+}

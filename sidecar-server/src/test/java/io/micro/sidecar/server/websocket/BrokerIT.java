@@ -1,0 +1,394 @@
+package io.micro.sidecar.server.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micro.sidecar.core.broker.Broker;
+import io.micro.sidecar.core.broker.BrokerConfig;
+import io.micro.sidecar.core.broker.BrokerStats;
+import io.micro.sidecar.core.broker.Message;
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.SidecarConfig;
+import io.micro.sidecar.server.Sidecar;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/** {@code /broker} over real HTTP and WebSocket connections (contract §7). */
+class BrokerIT {
+
+  static final String HELLO_FRAME = "{\"Header\":{\"Content-Type\":\"text/plain\"},\"Body\":\"aGVsbG8gd29ybGQ=\"}";
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  static Sidecar sidecar;
+  static HttpClient http;
+
+  @BeforeAll
+  static void start() {
+    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)));
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    sidecar.close();
+  }
+
+  static String ws(Sidecar s, String pathAndQuery) {
+    return "ws://127.0.0.1:" + s.port() + pathAndQuery;
+  }
+
+  static HttpResponse<String> send(Sidecar s, String method, String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path)).timeout(WAIT)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Awaits with a short poll, for loops that wait many times for something that takes milliseconds. */
+  static org.awaitility.core.ConditionFactory soon() {
+    return await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2));
+  }
+
+  static void awaitSubscribers(Sidecar s, String topic, int n) {
+    await().atMost(WAIT).until(() -> s.broker().stats(topic).subscribers() == n);
+  }
+
+  static String take(BlockingQueue<String> frames) throws InterruptedException {
+    String f = frames.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(f).as("a frame").isNotNull();
+    return f;
+  }
+
+  static String body(String frame) throws Exception {
+    return new String(Base64.getDecoder().decode(JSON.readTree(frame).get("Body").asText()), StandardCharsets.UTF_8);
+  }
+
+  /** The sidecar still serves: a publish reaches a fresh subscriber. */
+  static void assertHealthy(Sidecar s) throws Exception {
+    try (JdkWebSocket probe = JdkWebSocket.connect(ws(s, "/broker?topic=health"))) {
+      awaitSubscribers(s, "health", 1);
+      assertThat(send(s, "POST", "/broker?topic=health", "ok").statusCode()).isEqualTo(200);
+      assertThat(body(take(probe.frames))).isEqualTo("ok");
+    }
+  }
+
+  @Test
+  void theGoClientFlowWithReactorNettyReadsBackItsOwnHelloWorld() throws Exception {
+    try (NettyWebSocket c = new NettyWebSocket(ws(sidecar, "/broker?topic=go-netty"))) {
+      c.send("hello world");
+      assertThat(take(c.frames)).isEqualTo(HELLO_FRAME);
+      c.send("hello world");
+      assertThat(take(c.frames)).isEqualTo(HELLO_FRAME);
+    }
+    await().atMost(WAIT).until(() -> sidecar.broker().stats("go-netty").equals(BrokerStats.EMPTY));
+  }
+
+  @Test
+  void theGoClientFlowWithTheJdkClientReadsBackItsOwnHelloWorld() throws Exception {
+    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=go-jdk"))) {
+      c.sendText("hello world");
+      assertThat(take(c.frames)).isEqualTo(HELLO_FRAME);
+    }
+  }
+
+  @Test
+  void theFirstFrameRightAfterTheHandshakeComesBackToo() throws Exception {
+    // the raw client writes its frame without waiting for anything: it must not overtake the subscription
+    for (int i = 0; i < 20; i++) {
+      try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=first-" + i, 0)) {
+        c.sendText("hello world");
+        RawWebSocket.Frame f = c.read();
+        assertThat(f.opcode()).isEqualTo(RawWebSocket.TEXT);
+        assertThat(f.text()).isEqualTo(HELLO_FRAME);
+      }
+    }
+  }
+
+  @Test
+  void binaryFramesArePublishedWithTheUpgradeRequestsContentType() throws Exception {
+    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=typed"), "Content-Type", "application/octet-stream")) {
+      c.sendBinary(new byte[] {0, (byte) 0xff, 42});
+      assertThat(take(c.frames)).isEqualTo("{\"Header\":{\"Content-Type\":\"application/octet-stream\"},\"Body\":\"AP8q\"}");
+    }
+  }
+
+  @Test
+  void postPublishesTheBodyWithEveryRequestHeader() throws Exception {
+    try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar, "/broker?topic=foo"))) {
+      awaitSubscribers(sidecar, "foo", 1);
+      HttpResponse<String> r = send(sidecar, "POST", "/broker?topic=foo", "Hello World!",
+          "Timestamp", "1499951537", "Content-Type", "application/x-www-form-urlencoded", "x-lower-case", "v");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEmpty();
+
+      JsonNode frame = JSON.readTree(take(sub.frames));
+      JsonNode header = frame.get("Header");
+      assertThat(header.get("Timestamp").asText()).isEqualTo("1499951537");
+      assertThat(header.get("Content-Type").asText()).isEqualTo("application/x-www-form-urlencoded");
+      assertThat(header.get("X-Lower-Case").asText()).isEqualTo("v");
+      assertThat(header.get("Content-Length").asText()).isEqualTo("12");
+      assertThat(header.has("Host")).isFalse();
+      assertThat(frame.get("Body").asText()).isEqualTo(Base64.getEncoder().encodeToString("Hello World!".getBytes()));
+    }
+  }
+
+  @Test
+  void queueGroupsOverWebSocketsGetEachMessageExactlyOncePerGroup() throws Exception {
+    List<NettyWebSocket> a = new ArrayList<>();
+    List<NettyWebSocket> b = new ArrayList<>();
+    try (NettyWebSocket plain = new NettyWebSocket(ws(sidecar, "/broker?topic=jobs"))) {
+      for (int i = 0; i < 3; i++) {
+        a.add(new NettyWebSocket(ws(sidecar, "/broker?topic=jobs&queue=a")));
+      }
+      for (int i = 0; i < 2; i++) {
+        b.add(new NettyWebSocket(ws(sidecar, "/broker?topic=jobs&queue=b")));
+      }
+      awaitSubscribers(sidecar, "jobs", 6);
+      int n = 60;
+      for (int i = 0; i < n; i++) {
+        assertThat(send(sidecar, "POST", "/broker?topic=jobs", "job-" + i).statusCode()).isEqualTo(200);
+      }
+      List<String> all = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        all.add(body(take(plain.frames)));
+      }
+      assertThat(all).hasSize(n).doesNotHaveDuplicates();
+      for (List<NettyWebSocket> group : List.of(a, b)) {
+        await().atMost(WAIT).until(() -> group.stream().mapToInt(c -> c.frames.size()).sum() >= n);
+        List<String> got = new ArrayList<>();
+        for (NettyWebSocket c : group) {
+          assertThat(c.frames).as("every member gets some").isNotEmpty();
+          for (String f : c.frames) {
+            got.add(body(f));
+          }
+        }
+        assertThat(got).containsExactlyInAnyOrderElementsOf(all);
+      }
+    } finally {
+      a.forEach(NettyWebSocket::close);
+      b.forEach(NettyWebSocket::close);
+    }
+    await().atMost(WAIT).until(() -> sidecar.broker().stats("jobs").equals(BrokerStats.EMPTY));
+  }
+
+  @Test
+  void fiftySubscribersEachGetEveryMessageInOrder() throws Exception {
+    List<NettyWebSocket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 50; i++) {
+        clients.add(new NettyWebSocket(ws(sidecar, "/broker?topic=crowd")));
+      }
+      awaitSubscribers(sidecar, "crowd", 50);
+      List<String> sent = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        sent.add("m" + i);
+        sidecar.broker().publish("crowd", Message.of(Map.of("Content-Type", "text/plain"), ("m" + i).getBytes())).block(WAIT);
+      }
+      for (NettyWebSocket c : clients) {
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < sent.size(); i++) {
+          got.add(body(take(c.frames)));
+        }
+        assertThat(got).containsExactlyElementsOf(sent);
+      }
+    } finally {
+      clients.forEach(NettyWebSocket::close);
+    }
+    await().atMost(WAIT).until(() -> sidecar.broker().stats("crowd").equals(BrokerStats.EMPTY));
+  }
+
+  @Test
+  void aStalledSubscriberDropsItsOldestWhileAnotherReceivesEverything() throws Exception {
+    int buffer = 64;
+    try (Sidecar small = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0))
+        .withBroker(new BrokerConfig(buffer, BrokerConfig.Overflow.DROP_OLDEST)))) {
+      try (RawWebSocket stalled = RawWebSocket.connect(small.port(), "/broker?topic=firehose", 4096);
+           NettyWebSocket fast = new NettyWebSocket(ws(small, "/broker?topic=firehose"))) {
+        assertThat(stalled.status).isEqualTo(101);
+        awaitSubscribers(small, "firehose", 2);
+        byte[] payload = new byte[4096];
+        int published = 0;
+        // Publish in batches, letting the fast reader catch up after each, until the stalled one's
+        // socket and buffer are full and it has dropped a good number.
+        while (small.broker().stats("firehose").dropped() < 4 * buffer && published < 50_000) {
+          for (int i = 0; i < 32; i++, published++) {
+            small.broker().publish("firehose", Message.of(Map.of("N", Integer.toString(published)), payload)).block(WAIT);
+          }
+          int expected = published;
+          soon().until(() -> fast.frames.size() == expected);
+          assertThat(small.broker().stats("firehose").buffered()).isLessThanOrEqualTo(2L * buffer);
+        }
+        BrokerStats stats = small.broker().stats("firehose");
+        assertThat(stats.dropped()).as("drops counted after %d messages", published).isGreaterThanOrEqualTo(4L * buffer);
+        assertThat(stats.buffered()).isEqualTo(buffer);
+        assertThat(small.broker().stats().dropped()).isEqualTo(stats.dropped());
+        // the fast subscriber got every message, in order
+        int n = 0;
+        for (String f : fast.frames) {
+          assertThat(JSON.readTree(f).get("Header").get("N").asText()).isEqualTo(Integer.toString(n++));
+        }
+        assertThat(n).isEqualTo(published);
+      }
+      await().atMost(WAIT).until(() -> small.broker().stats("firehose").equals(BrokerStats.EMPTY));
+      assertHealthy(small);
+    }
+  }
+
+  @Test
+  void underTheClosePolicyAnOverflowingSubscriberIsClosedWith1013() throws Exception {
+    try (Sidecar strict = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0))
+        .withBroker(new BrokerConfig(16, BrokerConfig.Overflow.CLOSE)))) {
+      try (RawWebSocket stalled = RawWebSocket.connect(strict.port(), "/broker?topic=strict", 4096);
+           NettyWebSocket fast = new NettyWebSocket(ws(strict, "/broker?topic=strict"))) {
+        awaitSubscribers(strict, "strict", 2);
+        byte[] payload = new byte[4096];
+        int published = 0;
+        while (strict.broker().stats("strict").subscribers() == 2 && published < 50_000) {
+          for (int i = 0; i < 8; i++, published++) {
+            strict.broker().publish("strict", Message.of(Map.of(), payload)).block(WAIT);
+          }
+          int expected = published;
+          soon().until(() -> fast.frames.size() == expected);
+        }
+        assertThat(strict.broker().stats("strict").subscribers()).as("the stalled one left").isEqualTo(1);
+        assertThat(strict.broker().stats().dropped()).isGreaterThan(16);
+        // reading again, it finds the close frame behind what was already on its way
+        assertThat(stalled.readUntilClose()).isEqualTo(1013);
+        // the other subscriber carries on
+        strict.broker().publish("strict", Message.of(Map.of(), "after".getBytes())).block(WAIT);
+        int total = published + 1;
+        await().atMost(WAIT).until(() -> fast.frames.size() == total);
+        assertThat(fast.closed).isNull();
+      }
+      assertHealthy(strict);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"one frame,1", "fragments,3"})
+  void aMessageOverTheFrameLimitClosesWith1009(String name, int fragments) throws Exception {
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=big", 0)) {
+      awaitSubscribers(sidecar, "big", 1);
+      byte[] part = new byte[(16 * 1024) / fragments + 1024];
+      for (int i = 0; i < fragments; i++) {
+        c.send(i == 0 ? RawWebSocket.BINARY : RawWebSocket.CONTINUATION, i == fragments - 1, part);
+      }
+      assertThat(c.readUntilClose()).isEqualTo(1009);
+    }
+    await().atMost(WAIT).until(() -> sidecar.broker().stats("big").equals(BrokerStats.EMPTY));
+    assertHealthy(sidecar);
+  }
+
+  @Test
+  void aMessageJustUnderTheLimitGoesThrough() throws Exception {
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=edge", 0)) {
+      byte[] payload = new byte[16 * 1024];
+      c.send(RawWebSocket.BINARY, false, java.util.Arrays.copyOf(payload, 8 * 1024));
+      c.send(RawWebSocket.CONTINUATION, true, java.util.Arrays.copyOf(payload, 8 * 1024));
+      RawWebSocket.Frame f = c.read();
+      assertThat(JSON.readTree(f.text()).get("Body").binaryValue()).hasSize(16 * 1024);
+    }
+  }
+
+  @Test
+  void anUpgradeWithoutATopicIs400BeforeUpgrading() throws Exception {
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker", 0)) {
+      assertThat(c.status).isEqualTo(400);
+      assertThat(c.answer).endsWith("\r\n\r\nTopic not specified\n");
+    }
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=&queue=q", 0)) {
+      assertThat(c.status).isEqualTo(400);
+    }
+    assertHealthy(sidecar);
+  }
+
+  @ParameterizedTest(name = "{0} {1} -> {2}")
+  @CsvSource(delimiter = '|', value = {
+      "POST   | /broker              | 400 | Topic not specified",
+      "POST   | /broker?queue=q      | 400 | Topic not specified",
+      "GET    | /broker?topic=foo    | 400 | broker: GET needs a WebSocket upgrade (expected: Upgrade: websocket to subscribe, or POST to publish)",
+      "GET    | /broker              | 400 | Topic not specified",
+      "PUT    | /broker?topic=foo    | 405 | Method not allowed",
+      "DELETE | /broker?topic=foo    | 405 | Method not allowed",
+  })
+  void badRequestsGetTheRightStatusAndOneLine(String method, String path, int status, String line) throws Exception {
+    HttpResponse<String> r = send(sidecar, method, path, method.equals("GET") ? null : "x");
+    assertThat(r.statusCode()).isEqualTo(status);
+    assertThat(r.body()).isEqualTo(line + "\n");
+    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain"));
+    if (status == 405) {
+      assertThat(r.headers().firstValue("allow")).hasValue("GET, POST");
+    }
+    assertHealthy(sidecar);
+  }
+
+  @Test
+  void aPostOverTheBodyLimitIs413() throws Exception {
+    HttpResponse<String> r = send(sidecar, "POST", "/broker?topic=huge", "x".repeat(SidecarConfig.DEFAULT_MAX_BODY_BYTES + 1));
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertHealthy(sidecar);
+  }
+
+  /** The handler alone on a server of its own, with its own broker, so the broker can close under it. */
+  static void withHandler(Duration pingEvery, HandlerTest test) throws Exception {
+    Broker broker = Broker.memory(BrokerConfig.DEFAULT);
+    BrokerSocketHandler handler = new BrokerSocketHandler(broker, new Sessions(), BrokerSocketHandler.DEFAULT_MAX_FRAME_BYTES, pingEvery);
+    DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
+        .handle((req, res) -> handler.handle(res, "t", null, null))
+        .bindNow(WAIT);
+    try {
+      test.run(broker, "ws://127.0.0.1:" + server.port() + "/");
+    } finally {
+      server.disposeNow(WAIT);
+      broker.close();
+    }
+  }
+
+  interface HandlerTest {
+    void run(Broker broker, String uri) throws Exception;
+  }
+
+  @Test
+  void closingTheBrokerClosesSubscribersWith1001() throws Exception {
+    withHandler(BrokerSocketHandler.DEFAULT_PING_EVERY, (broker, uri) -> {
+      try (JdkWebSocket c = JdkWebSocket.connect(uri)) {
+        await().atMost(WAIT).until(() -> broker.stats("t").subscribers() == 1);
+        broker.close();
+        assertThat(c.closeCode.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(1001);
+      }
+    });
+  }
+
+  @Test
+  void idleConnectionsArePinged() throws Exception {
+    withHandler(Duration.ofMillis(50), (broker, uri) -> {
+      try (JdkWebSocket c = JdkWebSocket.connect(uri)) {
+        await().atMost(WAIT).until(() -> c.pings.get() >= 2);
+        c.sendText("still here");
+        assertThat(body(take(c.frames))).isEqualTo("still here");
+      }
+    });
+  }
+}
