@@ -25,14 +25,14 @@ final class CliCodec {
 
   private CliCodec() {}
 
-  /** The array answer of {@code GET /registry}. @throws SidecarHttp.Failure when it is not one */
+  /** The array answer of {@code GET /registry}. @throws SidecarClient.Failure when it is not one */
   static List<Service> services(String body) {
     try {
       List<Service> services = JSON.readValue(body, new TypeReference<List<Service>>() {});
       return services == null ? List.of() : services.stream().filter(s -> s != null).toList();
     } catch (JsonProcessingException e) {
-      throw new SidecarHttp.Failure("unexpected answer from the sidecar (expected: a JSON array of services): "
-          + SidecarHttp.oneLine(body));
+      throw new SidecarClient.Failure("unexpected answer from the sidecar (expected: a JSON array of services): "
+          + SidecarClient.oneLine(body));
     }
   }
 
@@ -56,7 +56,7 @@ final class CliCodec {
       return json.isBlank() ? "empty (expected: a JSON value such as {})" : null;
     } catch (JsonProcessingException e) {
       // Jackson appends where an open object started, quoting no source; the first clause is the reason.
-      return "invalid JSON: " + SidecarHttp.oneLine(e.getOriginalMessage()).replaceFirst(" \\(start marker at .*$", "");
+      return "invalid JSON: " + SidecarClient.oneLine(e.getOriginalMessage()).replaceFirst(" \\(start marker at .*$", "");
     }
   }
 
@@ -82,9 +82,9 @@ final class CliCodec {
   static String errorDetail(int status, String body) {
     JsonNode detail = tree(body).path("detail");
     if (detail.isTextual() && !detail.asText().isBlank()) {
-      return SidecarHttp.oneLine(detail.asText());
+      return SidecarClient.oneLine(detail.asText());
     }
-    String line = SidecarHttp.oneLine(body);
+    String line = SidecarClient.oneLine(body);
     return line.isEmpty() ? Integer.toString(status) : status + " " + line;
   }
 

@@ -52,15 +52,15 @@ final class GetCommand implements Runnable {
     return 0;
   }
 
-  /** Every version of {@code name}. @throws SidecarHttp.Failure {@code service <name> not found} on 404 or none */
-  static List<Service> lookup(SidecarHttp sidecar, String name) {
-    SidecarHttp.Answer a = sidecar.get("/registry?service=" + SidecarHttp.query(name));
+  /** Every version of {@code name}. @throws SidecarClient.Failure {@code service <name> not found} on 404 or none */
+  static List<Service> lookup(SidecarClient sidecar, String name) {
+    SidecarClient.Answer a = sidecar.get("/registry?service=" + SidecarClient.query(name));
     if (a.status() == 404) {
-      throw new SidecarHttp.Failure("service " + name + " not found");
+      throw new SidecarClient.Failure("service " + name + " not found");
     }
-    List<Service> versions = CliCodec.services(SidecarHttp.ok(a));
+    List<Service> versions = CliCodec.services(SidecarClient.ok(a));
     if (versions.isEmpty()) {
-      throw new SidecarHttp.Failure("service " + name + " not found");
+      throw new SidecarClient.Failure("service " + name + " not found");
     }
     return versions;
   }

@@ -48,7 +48,7 @@ final class HealthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SidecarHttp sidecar = proxy.sidecar();
+    SidecarClient sidecar = proxy.sidecar();
     List<Service> versions = GetCommand.lookup(sidecar, service);
     PrintWriter out = spec.commandLine().getOut();
     boolean healthy = true;
@@ -56,7 +56,7 @@ final class HealthCommand implements Callable<Integer> {
       Service version = versions.get(i);
       ServiceText.healthHeader(version, i == 0).forEach(out::println);
       for (Node node : version.nodes() == null ? List.<Node>of() : version.nodes()) {
-        SidecarHttp.Answer a = sidecar.post("/rpc", "application/json",
+        SidecarClient.Answer a = sidecar.post("/rpc", "application/json",
             CliCodec.rpcRequest(version.name(), METHOD, "{}", ServiceText.address(node)));
         healthy &= a.ok();
         out.println(ServiceText.healthRow(node,

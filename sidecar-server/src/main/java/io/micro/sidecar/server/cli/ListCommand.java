@@ -28,7 +28,7 @@ final class ListCommand implements Runnable {
           "A service with several versions is printed once. An empty registry prints nothing."},
       footer = {"", "Example:", "  micro --proxy_address=127.0.0.1:8081 list services", "  go.micro.srv.greeter"})
   int services() {
-    String names = ServiceText.names(CliCodec.services(SidecarHttp.ok(proxy.sidecar().get("/registry"))));
+    String names = ServiceText.names(CliCodec.services(SidecarClient.ok(proxy.sidecar().get("/registry"))));
     if (!names.isEmpty()) {
       spec.commandLine().getOut().println(names);
     }

@@ -29,8 +29,8 @@ final class ProxyOption {
   }
 
   /** A client for the sidecar this flag names. @throws ParameterException naming the flag when it is not an address */
-  SidecarHttp sidecar() {
-    return new SidecarHttp(uri(proxyAddress), shown(proxyAddress));
+  SidecarClient sidecar() {
+    return new SidecarClient(uri(proxyAddress), shown(proxyAddress));
   }
 
   /** {@code 127.0.0.1:8081}, {@code :8081}, {@code http://h:p} or {@code https://h:p} as the base URI of the sidecar. */

@@ -33,7 +33,7 @@ final class PublishCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SidecarHttp.ok(proxy.sidecar().post("/broker?topic=" + SidecarHttp.query(topic), "text/plain",
+    SidecarClient.ok(proxy.sidecar().post("/broker?topic=" + SidecarClient.query(topic), "text/plain",
         String.join(" ", message)));
     spec.commandLine().getOut().println("ok");
     return 0;

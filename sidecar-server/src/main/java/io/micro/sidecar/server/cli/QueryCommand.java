@@ -45,7 +45,7 @@ final class QueryCommand implements Callable<Integer> {
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), "request: " + problem);
     }
-    String body = SidecarHttp.ok(proxy.sidecar().post("/rpc", "application/json",
+    String body = SidecarClient.ok(proxy.sidecar().post("/rpc", "application/json",
         CliCodec.rpcRequest(service, method, json, null)));
     spec.commandLine().getOut().println(CliCodec.isJson(body) ? TabIndent.indent(body) : body);
     return 0;

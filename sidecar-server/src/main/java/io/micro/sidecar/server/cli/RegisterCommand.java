@@ -44,8 +44,8 @@ final class RegisterCommand implements Runnable {
     if (problem != null) {
       throw new ParameterException(group.subcommands().get(sub), "not a service: " + problem);
     }
-    SidecarHttp sidecar = proxy.sidecar();
-    SidecarHttp.ok(register ? sidecar.post("/registry", "application/json", json)
+    SidecarClient sidecar = proxy.sidecar();
+    SidecarClient.ok(register ? sidecar.post("/registry", "application/json", json)
         : sidecar.delete("/registry", "application/json", json));
     group.commandLine().getOut().println("ok");
     return 0;

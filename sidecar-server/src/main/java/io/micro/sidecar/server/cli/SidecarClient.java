@@ -17,7 +17,7 @@ import java.time.Duration;
  * method waits for its answer, at most {@link #TIMEOUT}. Failures to reach the sidecar and, through
  * {@link #ok}, error statuses become a {@link Failure} whose message is the one line the CLI prints.
  */
-final class SidecarHttp {
+final class SidecarClient {
 
   /** Longest wait for connecting and for each answer; above the sidecar's own 5 s call deadline. */
   static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -26,7 +26,7 @@ final class SidecarHttp {
   private final String shown;
   private final HttpClient client;
 
-  SidecarHttp(URI base, String shown) {
+  SidecarClient(URI base, String shown) {
     this.base = base;
     this.shown = shown;
     // HTTP/1.1 only: the JDK would otherwise offer an h2c upgrade on plain http, which the sidecar does not speak.
