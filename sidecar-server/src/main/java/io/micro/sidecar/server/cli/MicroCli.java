@@ -21,8 +21,8 @@ public final class MicroCli {
   public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err,
                         ToIntFunction<SidecarConfig> sidecar) {
     MicroCommand micro = new MicroCommand();
-    CommandLine cli = new CommandLine(micro)
-        .addSubcommand(new SidecarCommand(micro, sidecar))
+    CommandLine cli = ProxyCommands.addTo(new CommandLine(micro)
+        .addSubcommand(new SidecarCommand(micro, sidecar)))
         .setDefaultValueProvider(new EnvDefaults(env))
         .setOut(out)
         .setErr(err)
@@ -42,6 +42,18 @@ public final class MicroCli {
     if (e instanceof CommandLine.UnmatchedArgumentException && e.getCommandLine().getCommandName().equals("sidecar")) {
       return " (global flags such as --registry go before 'sidecar'; see 'micro --help')";
     }
-    return " (see 'micro " + (e.getCommandLine().getParent() == null ? "" : e.getCommandLine().getCommandName() + " ") + "--help')";
+    if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine().getParent() != null) {
+      CommandLine top = e.getCommandLine();
+      while (top.getParent().getParent() != null) {
+        top = top.getParent();
+      }
+      for (String arg : u.getUnmatched()) {
+        if (top.getParent().getCommandSpec().findOption(arg.split("=", 2)[0]) != null) {
+          return " (global flags such as " + arg.split("=", 2)[0] + " go before '" + top.getCommandName()
+              + "'; see 'micro --help')";
+        }
+      }
+    }
+    return " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')";
   }
 }

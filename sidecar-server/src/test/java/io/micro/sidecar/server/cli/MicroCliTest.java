@@ -190,6 +190,58 @@ class MicroCliTest {
     assertThat(EnvDefaults.variable("sidecar", "--healthcheck_url")).isEqualTo("MICRO_SIDECAR_HEALTHCHECK_URL");
   }
 
+  @Test
+  void helpSaysCliCommandsGoThroughASidecarAt8081ByDefault() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString()).contains("--proxy_address", "MICRO_PROXY_ADDRESS", "Default: 127.0.0.1:8081",
+        "never to etcd directly", "list", "get", "register", "deregister", "query", "health", "publish");
+    out.getBuffer().setLength(0);
+    assertThat(run("get", "service", "--help")).isZero();
+    assertThat(out.toString()).contains("service  <name>", "Id\tAddress\tPort\tMetadata", "Endpoint: <name>");
+    out.getBuffer().setLength(0);
+    assertThat(run("health", "--help")).isZero();
+    assertThat(out.toString()).contains("node\t\taddress:port\t\tstatus", "Debug.Health");
+  }
+
+  @Test
+  void proxyAddressesMayCarryASchemeOrOnlyAPort() {
+    ProxyOption proxy = new ProxyOption(new picocli.CommandLine(new MicroCommand()).getCommandSpec());
+    assertThat(proxy.uri("127.0.0.1:8081")).hasToString("http://127.0.0.1:8081");
+    assertThat(proxy.uri("http://10.0.0.1:9000/")).hasToString("http://10.0.0.1:9000");
+    assertThat(proxy.uri("HTTPS://sidecar.example:443")).hasToString("HTTPS://sidecar.example:443");
+    assertThat(proxy.uri(":8081")).hasToString("http://127.0.0.1:8081");
+    assertThat(proxy.uri("[::1]:8081").getHost()).isEqualTo("[::1]");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> proxy.uri("http://h:1/registry"))
+        .hasMessageContaining("'--proxy_address': 'http://h:1/registry' (expected: host:port");
+  }
+
+  @Test
+  void aBadProxyAddressFromTheEnvironmentIsAFlagError() {
+    assertThat(run(Map.of("MICRO_PROXY_ADDRESS", "a b"), "list", "services")).isEqualTo(2);
+    assertOneLine("'--proxy_address': 'a b'");
+  }
+
+  @Test
+  void badJsonArgumentsExitTwoBeforeAnyRequest() {
+    // Port 1 is never a sidecar: reaching it would print "cannot reach", not the JSON error.
+    assertThat(run("--proxy_address=127.0.0.1:1", "register", "service", "{\"name\":")).isEqualTo(2);
+    assertOneLine("micro: not a service: body: invalid JSON");
+    assertThat(err.toString()).contains("(see 'micro register service --help')");
+    err.getBuffer().setLength(0);
+    assertThat(run("--proxy_address=127.0.0.1:1", "deregister", "service", "[1]")).isEqualTo(2);
+    assertOneLine("micro: not a service: body: not a JSON object");
+    err.getBuffer().setLength(0);
+    assertThat(run("--proxy_address=127.0.0.1:1", "query", "foo", "Foo.Call", "{\"name\":", "\"John\"")).isEqualTo(2);
+    assertOneLine("micro: request: invalid JSON:");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void globalFlagsAfterACliCommandAreRefusedWithAHint() {
+    assertThat(run("list", "services", "--proxy_address=127.0.0.1:1")).isEqualTo(2);
+    assertOneLine("global flags such as --proxy_address go before 'list'");
+  }
+
   private void assertOneLine(String expected) {
     String text = err.toString();
     assertThat(text).startsWith("micro: ").contains(expected);
