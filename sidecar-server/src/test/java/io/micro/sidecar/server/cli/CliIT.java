@@ -46,7 +46,7 @@ class CliIT {
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)));
+    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local());
     address = "127.0.0.1:" + sidecar.port();
     app = JsonRpcApp.start("greeter-1");
   }

@@ -44,7 +44,7 @@ class BrokerIT {
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0)));
+    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local());
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -222,7 +222,7 @@ class BrokerIT {
   @Test
   void aStalledSubscriberDropsItsOldestWhileAnotherReceivesEverything() throws Exception {
     int buffer = 64;
-    try (Sidecar small = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0))
+    try (Sidecar small = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
         .withBroker(new BrokerConfig(buffer, BrokerConfig.Overflow.DROP_OLDEST)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(small.port(), "/broker?topic=firehose", 4096);
            NettyWebSocket fast = new NettyWebSocket(ws(small, "/broker?topic=firehose"))) {
@@ -258,7 +258,7 @@ class BrokerIT {
 
   @Test
   void underTheClosePolicyAnOverflowingSubscriberIsClosedWith1013() throws Exception {
-    try (Sidecar strict = Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", 0))
+    try (Sidecar strict = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
         .withBroker(new BrokerConfig(16, BrokerConfig.Overflow.CLOSE)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(strict.port(), "/broker?topic=strict", 4096);
            NettyWebSocket fast = new NettyWebSocket(ws(strict, "/broker?topic=strict"))) {
