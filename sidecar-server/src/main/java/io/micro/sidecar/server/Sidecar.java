@@ -13,6 +13,8 @@ import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.core.selector.SelectorConfig;
+import io.micro.sidecar.server.http.ConnectionLimits;
+import io.micro.sidecar.server.http.Guard;
 import io.micro.sidecar.server.http.Routes;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.channel.group.ChannelGroup;
@@ -83,7 +85,7 @@ public final class Sidecar implements AutoCloseable {
     try {
       registry = registry(config);
       broker = Broker.memory(config.broker());
-      connections = new AppConnections(config.client(), loops);
+      connections = new AppConnections(config.client(), loops, config.security().appTrust());
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
@@ -96,12 +98,20 @@ public final class Sidecar implements AutoCloseable {
       Sidecar[] self = new Sidecar[1];
       // In-flight requests are tracked in this group so that stopping the server can wait for them.
       ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+      ConnectionLimits limits = new ConnectionLimits(config.limits());
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)
-          .handle(new Routes(config, registry, broker, client, balancer, connections,
+          .httpRequestDecoder(spec -> spec.maxHeaderSize(config.limits().maxHeaderBytes())
+              .maxInitialLineLength(config.limits().maxUrlLength()))
+          .idleTimeout(config.limits().idleTimeout())
+          .doOnChannelInit(limits)
+          .handle(new Guard(config.security(), new Routes(config, registry, broker, client, balancer, connections,
               app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow), sessions,
-              () -> self[0] != null && self[0].ready));
+              () -> self[0] != null && self[0].ready)));
+      if (config.security().tls().isPresent()) {
+        http = http.secure(spec -> spec.sslContext(Tls.serverContext(config.security().tls().get())));
+      }
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());

@@ -18,10 +18,13 @@ import java.util.Optional;
  * @param health       how the app's health is checked
  * @param lifecycle    registration TTL and shutdown timing
  * @param broker       the in-process broker's buffers ({@code --broker_buffer}, {@code --broker_overflow})
+ * @param security     TLS, CORS and the API token
+ * @param limits       header, URL, timeout and connection limits
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
                             Handler handler, String namespace, ClientConfig client, HealthConfig health,
-                            LifecycleConfig lifecycle, BrokerConfig broker) {
+                            LifecycleConfig lifecycle, BrokerConfig broker, SecurityConfig security,
+                            LimitsConfig limits) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -37,34 +40,49 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   public static SidecarConfig of(HostPort listen) {
     return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
         Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT,
-        BrokerConfig.DEFAULT);
+        BrokerConfig.DEFAULT, SecurityConfig.DEFAULT, LimitsConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
   }
 
   public SidecarConfig withHealth(HealthConfig health) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
   }
 
   public SidecarConfig withLifecycle(LifecycleConfig lifecycle) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+  }
+
+  public SidecarConfig withSecurity(SecurityConfig security) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker,
+        security, limits);
+  }
+
+  public SidecarConfig withLimits(LimitsConfig limits) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker,
+        security, limits);
+  }
+
+  public SidecarConfig withMaxBodyBytes(int maxBodyBytes) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker,
+        security, limits);
   }
 
   public SidecarConfig withBroker(BrokerConfig broker) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
   }
 }

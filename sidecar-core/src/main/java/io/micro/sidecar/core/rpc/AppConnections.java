@@ -33,8 +33,17 @@ public final class AppConnections implements AutoCloseable {
 
   private final ConnectionProvider provider;
   private final HttpClient http;
+  private final String scheme;
 
   public AppConnections(ClientConfig config, LoopResources loops) {
+    this(config, loops, java.util.Optional.empty());
+  }
+
+  /**
+   * @param trust when present, apps are called over HTTPS and their certificates verified against
+   *              this CA (PEM)
+   */
+  public AppConnections(ClientConfig config, LoopResources loops, java.util.Optional<java.nio.file.Path> trust) {
     this.provider = ConnectionProvider.builder("apps")
         .maxConnections(config.poolSize())
         .pendingAcquireMaxCount(config.poolSize() * 8)
@@ -43,24 +52,33 @@ public final class AppConnections implements AutoCloseable {
         .evictInBackground(config.idleTimeout())
         .build();
     long connectMillis = Math.min(CONNECT_TIMEOUT.toMillis(), config.requestTimeout().toMillis());
-    this.http = HttpClient.create(provider)
+    HttpClient client = HttpClient.create(provider)
         .runOn(loops)
         .keepAlive(true)
         .followRedirect(false)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
+    if (trust.isPresent()) {
+      java.io.File ca = trust.get().toFile();
+      this.http = client.secure(spec -> spec.sslContext(
+          reactor.netty.http.Http11SslContextSpec.forClient().configure(b -> b.trustManager(ca))));
+      this.scheme = "https";
+    } else {
+      this.http = client;
+      this.scheme = "http";
+    }
   }
 
   public HttpClient http() {
     return http;
   }
 
-  /** {@code http://host:port/path}, with brackets around an IPv6 literal. */
-  public static String uri(String host, int port, String pathAndQuery) {
+  /** {@code http://host:port/path} (or https with a trusted CA), with brackets around an IPv6 literal. */
+  public String uri(String host, int port, String pathAndQuery) {
     String h = host.isEmpty() ? "127.0.0.1" : host;
     if (h.indexOf(':') >= 0 && !h.startsWith("[")) {
       h = "[" + h + "]";
     }
-    return "http://" + h + ":" + port + pathAndQuery;
+    return scheme + "://" + h + ":" + port + pathAndQuery;
   }
 
   /** Hop-by-hop headers only (RFC 9110 §7.6.1), for the plain proxy that keeps everything else. */

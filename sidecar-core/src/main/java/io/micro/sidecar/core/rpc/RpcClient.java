@@ -30,11 +30,13 @@ public final class RpcClient {
   private static final byte[] EMPTY = new byte[0];
   private static final String TRANSPORT_ID = "go.micro.client.transport";
 
+  private final AppConnections connections;
   private final HttpClient http;
   private final Balancer balancer;
   private final Duration deadline;
 
   public RpcClient(AppConnections connections, Balancer balancer, ClientConfig config) {
+    this.connections = connections;
     this.http = connections.http();
     this.balancer = balancer;
     this.deadline = config.requestTimeout();
@@ -73,7 +75,7 @@ public final class RpcClient {
 
   private Mono<AppResponse> attempt(String host, int port, RpcRequest request, HttpHeaders incoming, long deadlineAt) {
     return http.request(HttpMethod.POST)
-        .uri(AppConnections.uri(host, port, "/"))
+        .uri(connections.uri(host, port, "/"))
         .send((req, out) -> {
           HttpHeaders h = req.requestHeaders();
           AppConnections.forward(incoming, h);

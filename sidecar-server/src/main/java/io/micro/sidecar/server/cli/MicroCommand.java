@@ -2,6 +2,7 @@ package io.micro.sidecar.server.cli;
 
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
+import io.micro.sidecar.core.config.SecurityConfig;
 import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -56,6 +57,34 @@ final class MicroCommand implements Runnable {
       description = "How long an ejected node gets no calls. Env MICRO_CLIENT_EJECT_FOR. Default: ${DEFAULT-VALUE}.")
   java.time.Duration clientEjectFor;
 
+  @Option(names = "--enable_tls", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Serve HTTPS and WSS; needs --tls_cert_file and --tls_key_file. Env MICRO_ENABLE_TLS.")
+  boolean enableTls;
+
+  @Option(names = "--tls_cert_file", paramLabel = "<pem>",
+      description = "Server certificate chain (PEM). Env MICRO_TLS_CERT_FILE.")
+  java.nio.file.Path tlsCertFile;
+
+  @Option(names = "--tls_key_file", paramLabel = "<pem>",
+      description = "Server private key (PKCS#8 PEM). Env MICRO_TLS_KEY_FILE.")
+  java.nio.file.Path tlsKeyFile;
+
+  @Option(names = "--tls_client_ca_file", paramLabel = "<pem>",
+      description = "Require client certificates signed by this CA (mutual TLS). Env MICRO_TLS_CLIENT_CA_FILE.")
+  java.nio.file.Path tlsClientCaFile;
+
+  @Option(names = "--client_tls_ca_file", paramLabel = "<pem>",
+      description = "Call apps over HTTPS, trusting this CA. Env MICRO_CLIENT_TLS_CA_FILE.")
+  java.nio.file.Path clientTlsCaFile;
+
+  @Option(names = "--api_token", paramLabel = "<token>",
+      description = "Require 'Authorization: Bearer <token>' on every route that changes state (and on reads unless --api_token_open_reads). Env MICRO_API_TOKEN.")
+  String apiToken;
+
+  @Option(names = "--api_token_open_reads", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "With --api_token, let reads (GET) through without it. Env MICRO_API_TOKEN_OPEN_READS.")
+  boolean apiTokenOpenReads;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
@@ -70,6 +99,45 @@ final class MicroCommand implements Runnable {
       String flag = m.startsWith("retries") ? "--client_retries"
           : m.startsWith("eject") ? "--client_eject_after" : "--client_pool_size";
       throw new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + e.getMessage());
+    }
+  }
+
+  /** TLS, token and app trust from the global flags; CORS is the sidecar command's. */
+  SecurityConfig securityConfig(java.util.List<String> cors) {
+    SecurityConfig security = SecurityConfig.DEFAULT.withCors(cors);
+    if (enableTls) {
+      if (tlsCertFile == null || tlsKeyFile == null) {
+        throw new ParameterException(spec.commandLine(),
+            "--enable_tls needs --tls_cert_file and --tls_key_file (expected: PEM files of the server's certificate and key)");
+      }
+      readable("--tls_cert_file", tlsCertFile);
+      readable("--tls_key_file", tlsKeyFile);
+      if (tlsClientCaFile != null) {
+        readable("--tls_client_ca_file", tlsClientCaFile);
+      }
+      security = security.withTls(new SecurityConfig.Tls(tlsCertFile, tlsKeyFile, java.util.Optional.ofNullable(tlsClientCaFile)));
+    } else if (tlsCertFile != null || tlsKeyFile != null || tlsClientCaFile != null) {
+      throw new ParameterException(spec.commandLine(),
+          "--tls_cert_file, --tls_key_file and --tls_client_ca_file need --enable_tls (expected: --enable_tls to serve HTTPS)");
+    }
+    if (clientTlsCaFile != null) {
+      readable("--client_tls_ca_file", clientTlsCaFile);
+      security = security.withAppTrust(clientTlsCaFile);
+    }
+    if (apiToken != null && !apiToken.isEmpty()) {
+      if (apiToken.length() < 16) {
+        throw new ParameterException(spec.commandLine(),
+            "Invalid value for option '--api_token': too short (expected: at least 16 characters)");
+      }
+      security = security.withApiToken(apiToken, apiTokenOpenReads);
+    }
+    return security;
+  }
+
+  private void readable(String flag, java.nio.file.Path file) {
+    if (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isReadable(file)) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '" + flag + "': '" + file + "' is not a readable file");
     }
   }
 

@@ -5,6 +5,7 @@ import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.LifecycleConfig;
+import io.micro.sidecar.core.config.LimitsConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -87,6 +88,34 @@ final class SidecarCommand implements Callable<Integer> {
       description = "When a subscriber's buffer is full: drop its oldest message (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
   String brokerOverflow;
 
+  @Option(names = "--cors", paramLabel = "<origins>", defaultValue = "*",
+      description = "Comma-separated allowed origins, or *; also checked on WebSocket upgrades. Env MICRO_SIDECAR_CORS. Default: ${DEFAULT-VALUE}.")
+  String cors;
+
+  @Option(names = "--max_body_size", paramLabel = "<bytes>", defaultValue = "" + SidecarConfig.DEFAULT_MAX_BODY_BYTES,
+      description = "Largest request body read (413 above). Env MICRO_SIDECAR_MAX_BODY_SIZE. Default: ${DEFAULT-VALUE}.")
+  int maxBodySize;
+
+  @Option(names = "--max_header_size", paramLabel = "<bytes>", defaultValue = "16384",
+      description = "Largest request header block (431 above). Env MICRO_SIDECAR_MAX_HEADER_SIZE. Default: ${DEFAULT-VALUE}.")
+  int maxHeaderSize;
+
+  @Option(names = "--max_url_length", paramLabel = "<bytes>", defaultValue = "8192",
+      description = "Longest request line (414 above). Env MICRO_SIDECAR_MAX_URL_LENGTH. Default: ${DEFAULT-VALUE}.")
+  int maxUrlLength;
+
+  @Option(names = "--header_timeout", paramLabel = "<duration>", defaultValue = "10s", converter = DurationConverter.class,
+      description = "A request's headers must arrive within this (slow clients are dropped). Env MICRO_SIDECAR_HEADER_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration headerTimeout;
+
+  @Option(names = "--idle_timeout", paramLabel = "<duration>", defaultValue = "60s", converter = DurationConverter.class,
+      description = "Idle keep-alive connections are closed after this. Env MICRO_SIDECAR_IDLE_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration idleTimeout;
+
+  @Option(names = "--max_connections", paramLabel = "<n>", defaultValue = "10000",
+      description = "Most open client connections; more are closed at once. Env MICRO_SIDECAR_MAX_CONNECTIONS. Default: ${DEFAULT-VALUE}.")
+  int maxConnections;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -120,8 +149,21 @@ final class SidecarCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(),
           "Invalid value for option '--namespace': '" + namespace + "' (expected: a dotted name like go.micro.srv)");
     }
-    return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES, kind,
-        namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig());
+    if (maxBodySize < 1) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--max_body_size': " + maxBodySize + " (expected: a positive number of bytes)");
+    }
+    LimitsConfig limits;
+    try {
+      limits = new LimitsConfig(maxHeaderSize, maxUrlLength, headerTimeout, idleTimeout, maxConnections);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
+    }
+    java.util.List<String> origins = java.util.Arrays.stream(cors.split(",")).map(String::trim)
+        .filter(o -> !o.isEmpty()).toList();
+    return new SidecarConfig(listen, app, micro.registryConfig(), maxBodySize, kind,
+        namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
+        micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins), limits);
   }
 
   private HealthConfig health(boolean appAttached) {

@@ -36,6 +36,7 @@ final class ProxyHandler {
   private static final Pattern VERSION = Pattern.compile("v[0-9]+");
 
   private final Balancer balancer;
+  private final AppConnections connections;
   private final HttpClient http;
   private final String namespace;
   private final WebSocketProxy websockets;
@@ -43,9 +44,10 @@ final class ProxyHandler {
   ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline,
                io.micro.sidecar.server.websocket.Sessions sessions) {
     this.balancer = balancer;
+    this.connections = connections;
     this.http = connections.http().responseTimeout(deadline);
     this.namespace = namespace;
-    this.websockets = new WebSocketProxy(connections.http(), balancer, sessions);
+    this.websockets = new WebSocketProxy(connections, balancer, sessions);
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, String path) {
@@ -77,7 +79,7 @@ final class ProxyHandler {
 
   private Mono<Integer> forward(HttpServerRequest req, HttpServerResponse res, Node node) {
     return http.request(req.method())
-        .uri(AppConnections.uri(node.address(), node.port(), req.uri()))
+        .uri(connections.uri(node.address(), node.port(), req.uri()))
         .send((out, body) -> {
           forwardedHeaders(req, out.requestHeaders());
           return body.send(req.receive().retain());

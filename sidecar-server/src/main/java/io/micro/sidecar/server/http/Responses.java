@@ -46,6 +46,19 @@ public final class Responses {
         .then();
   }
 
+  /** Text a client sent, safe to echo in a one-line answer: control characters escaped, at most 80 characters. */
+  public static String oneLine(String text) {
+    if (text == null) {
+      return "(none)";
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < text.length() && b.length() < 80; i++) {
+      char c = text.charAt(i);
+      b.append(c < ' ' || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+    }
+    return b.toString();
+  }
+
   /** 200 with an empty body. */
   public static Mono<Void> ok(HttpServerResponse res) {
     return res.status(HttpResponseStatus.OK)

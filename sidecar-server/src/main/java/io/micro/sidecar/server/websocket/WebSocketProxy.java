@@ -29,12 +29,14 @@ public final class WebSocketProxy {
   private static final Set<String> HANDSHAKE_HEADERS = Set.of(
       "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol");
 
+  private final AppConnections connections;
   private final HttpClient http;
   private final Balancer balancer;
   private final Sessions sessions;
 
-  public WebSocketProxy(HttpClient http, Balancer balancer, Sessions sessions) {
-    this.http = http;
+  public WebSocketProxy(AppConnections connections, Balancer balancer, Sessions sessions) {
+    this.connections = connections;
+    this.http = connections.http();
     this.balancer = balancer;
     this.sessions = sessions;
   }
@@ -52,7 +54,7 @@ public final class WebSocketProxy {
     }
     return balancer.call(service, node -> http.headers(h -> h.add(forwarded))
             .websocket(client.build())
-            .uri("ws" + AppConnections.uri(node.address(), node.port(), req.uri()).substring(4))
+            .uri("ws" + connections.uri(node.address(), node.port(), req.uri()).substring(4))
             .handle((appIn, appOut) -> {
               // sendWebsocket completes once the client is upgraded; the app side must live until the pipe ends
               Sinks.Empty<Void> done = Sinks.empty();

@@ -155,7 +155,9 @@ class EtcdRegistryIT {
 
     etcd.restart(0);
     await().atMost(WAIT).untilAsserted(() -> assertThat(a.cacheAge()).isLessThan(Duration.ofSeconds(2)));
-    assertThat(ids(a, "app")).containsExactly("app-1");
+    // etcd may expire the old lease just after it restarts (its TTL was shorter than the outage), so the
+    // key can vanish for a moment before the sidecar puts it back on a fresh lease
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "app")).containsExactly("app-1"));
     // the registration is in etcd itself, for everyone else, and on a live lease
     EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-1"));
