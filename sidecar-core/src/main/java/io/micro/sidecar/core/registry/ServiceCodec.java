@@ -35,6 +35,17 @@ public final class ServiceCodec {
       .build();
 
   static {
+    // Go's decoder refuses a number where a string belongs and the reverse; so does this one.
+    for (com.fasterxml.jackson.databind.cfg.CoercionInputShape shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
+        com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+        com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
+      MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
+          .setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+    }
+    MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Integer)
+        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.String, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
     MAPPER.getFactory().setStreamReadConstraints(
         StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build());
   }

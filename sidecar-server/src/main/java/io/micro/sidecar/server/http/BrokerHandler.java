@@ -42,6 +42,12 @@ final class BrokerHandler {
     if (topic == null) {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Topic not specified");
     }
+    String queue = param(uri, "queue");
+    if (!plain(topic) || (queue != null && !plain(queue))) {
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, (plain(topic) ? "queue: " : "topic: ")
+          + Responses.oneLine(plain(topic) ? queue : topic)
+          + " (expected: no '/', spaces or control characters, at most 200 characters)");
+    }
     if (method.equals(HttpMethod.POST)) {
       return publish(req, res, topic);
     }
@@ -49,7 +55,21 @@ final class BrokerHandler {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
           "broker: GET needs a WebSocket upgrade (expected: Upgrade: websocket to subscribe, or POST to publish)");
     }
-    return socket.handle(res, topic, param(uri, "queue"), req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE));
+    return socket.handle(res, topic, queue, req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE));
+  }
+
+  /** Topics and queues become registry names with {@code --broker=http}, so they follow the same rules. */
+  private static boolean plain(String name) {
+    if (name.length() > 200) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c == '/' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Mono<Void> publish(HttpServerRequest req, HttpServerResponse res, String topic) {

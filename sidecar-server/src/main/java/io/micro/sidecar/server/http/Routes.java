@@ -49,7 +49,13 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
   @Override
   public Publisher<Void> apply(HttpServerRequest req, HttpServerResponse res) {
     QueryStringDecoder uri = new QueryStringDecoder(req.uri());
-    String path = uri.path();
+    String path;
+    try {
+      path = uri.path();
+      uri.parameters();
+    } catch (IllegalArgumentException e) {
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "invalid URL: " + Responses.oneLine(e.getMessage()));
+    }
     return switch (path) {
       case "/registry" -> registry.handle(req, res, uri);
       case "/rpc" -> rpc.handle(req, res);
