@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServerRequest;
@@ -39,13 +40,15 @@ final class ProxyHandler {
   private final AppConnections connections;
   private final HttpClient http;
   private final String namespace;
+  private final Duration deadline;
   private final WebSocketProxy websockets;
 
   ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline,
                io.micro.sidecar.server.websocket.Sessions sessions) {
     this.balancer = balancer;
     this.connections = connections;
-    this.http = connections.http().responseTimeout(deadline);
+    this.http = connections.http();
+    this.deadline = deadline;
     this.namespace = namespace;
     this.websockets = new WebSocketProxy(connections, balancer, sessions);
   }
@@ -77,6 +80,11 @@ final class ProxyHandler {
     return namespace.isEmpty() ? svc : namespace + "." + svc;
   }
 
+  /**
+   * One attempt. The deadline covers the wait for the app's response headers only: the status is
+   * emitted as soon as they arrive, then the body streams without a bound. (A Mono timeout rather
+   * than the client's responseTimeout, which adds and removes a pipeline handler on every request.)
+   */
   private Mono<Integer> forward(HttpServerRequest req, HttpServerResponse res, Node node) {
     return http.request(req.method())
         .uri(connections.uri(node.address(), node.port(), req.uri()))
@@ -87,9 +95,10 @@ final class ProxyHandler {
         .response((in, body) -> {
           res.status(in.status());
           copyResponseHeaders(in.responseHeaders(), res.responseHeaders());
-          return Mono.from(res.send(body.retain())).thenReturn(in.status().code());
+          return Flux.concat(Mono.just(in.status().code()), Mono.from(res.send(body.retain())).then(Mono.empty()));
         })
-        .next();
+        .timeout(Mono.delay(deadline), status -> Mono.never())
+        .last();
   }
 
   /** The caller's headers minus hop-by-hop ones, plus where the request came from. */

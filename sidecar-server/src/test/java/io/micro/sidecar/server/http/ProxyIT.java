@@ -48,6 +48,7 @@ class ProxyIT {
                   ? out.sendClose(Integer.parseInt(text.substring(6)), "bye").then(Mono.<String>empty())
                   : Mono.just("echo: " + text)));
             })
+            .get("/foo/hang", (req, res) -> Mono.never())
             .route(req -> true, (req, res) -> req.receive().aggregate().asString().defaultIfEmpty("").flatMap(body -> {
               seen.clear();
               seen.put("method", req.method().name());
@@ -58,7 +59,8 @@ class ProxyIT {
                   .sendString(Mono.just(req.method().name() + " " + req.uri() + " " + body.length())).then();
             })))
         .bindNow();
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local().withHandler(SidecarConfig.Handler.PROXY));
+    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local().withHandler(SidecarConfig.Handler.PROXY)
+        .withClient(io.micro.sidecar.core.config.ClientConfig.DEFAULT.withRequestTimeout(Duration.ofSeconds(2))));
     Node node = new Node("app-1", "127.0.0.1", app.port(), null);
     for (String name : List.of("go.micro.srv.foo", "go.micro.srv.v1.foo")) {
       sidecar.registry().register(new Service(name, "", null, null, List.of(node)), Registry.NO_TTL).block();
@@ -123,6 +125,14 @@ class ProxyIT {
         .block(Duration.ofSeconds(10));
     assertThat(status).isEqualTo(201);
     assertThat(seen).containsKey("h:x-keep").doesNotContainKey("h:x-drop-me");
+  }
+
+  @Test
+  void anAppThatSendsNoHeadersWithinTheDeadlineIs504() throws Exception {
+    HttpResponse<String> r = send("GET", "/foo/hang", null);
+    assertThat(r.statusCode()).isEqualTo(504);
+    assertThat(r.body()).isEqualTo("app did not answer in time\n");
+    assertThat(send("GET", "/foo/after", null).statusCode()).isEqualTo(201);
   }
 
   @Test
