@@ -54,7 +54,8 @@ public final class PathMapper {
    * The route of {@code path} in {@code namespace}.
    *
    * @throws RpcException 400 {@code invalid path} for an empty or root path, or
-   *     {@code invalid path: <part>} for a part with a character outside {@code [A-Za-z0-9_.-]} or
+   *     {@code invalid path: <part>} for a part with a character outside {@code [A-Za-z0-9_.-]}, a dot
+   *     at either end or two in a row, or
    *     without a letter or digit to name a method by
    */
   public static Route map(String namespace, String path) {
@@ -111,6 +112,12 @@ public final class PathMapper {
     }
     if (!named) {
       // "-", "..." or "_" CamelCase to nothing a Go handler could be called
+      throw RpcException.badRequest("invalid path: " + shown(part));
+    }
+    char first = part.charAt(0);
+    char last = part.charAt(part.length() - 1);
+    if (first == '.' || last == '.' || part.contains("..")) {
+      // found by fuzzing: "..oetc" would make the service name "go.micro.srv...oetc"
       throw RpcException.badRequest("invalid path: " + shown(part));
     }
   }
