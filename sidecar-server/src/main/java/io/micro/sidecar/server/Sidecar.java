@@ -14,6 +14,7 @@ import io.micro.sidecar.core.rpc.RpcClient;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.core.selector.SelectorConfig;
 import io.micro.sidecar.server.http.Routes;
+import io.micro.sidecar.server.stats.Telemetry;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -56,6 +57,7 @@ public final class Sidecar implements AutoCloseable {
   private final Sessions sessions;
   private final DisposableServer server;
   private final Optional<AppRegistration> app;
+  private Telemetry telemetry;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
   private volatile boolean ready = true;
@@ -80,13 +82,15 @@ public final class Sidecar implements AutoCloseable {
     Broker broker = null;
     AppConnections connections = null;
     DisposableServer server = null;
+    Telemetry telemetry = new Telemetry(config.observability());
     try {
       registry = registry(config);
       broker = Broker.memory(config.broker());
-      connections = new AppConnections(config.client(), loops);
+      connections = new AppConnections(config.client(), loops, telemetry.calls());
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
+      telemetry.watch(registry, broker, connections, balancer.selector());
       RpcClient client = new RpcClient(connections, balancer, config.client());
       Sessions sessions = new Sessions();
       Optional<AppRegistration> app = Optional.empty();
@@ -99,14 +103,15 @@ public final class Sidecar implements AutoCloseable {
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)
-          .handle(new Routes(config, registry, broker, client, balancer, connections,
+          .handle(telemetry.observe(new Routes(config, registry, broker, client, balancer, connections,
               app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow), sessions,
-              () -> self[0] != null && self[0].ready));
+              () -> self[0] != null && self[0].ready)));
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(START_TIMEOUT);
       self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, app);
+      self[0].telemetry = telemetry;
       return self[0];
     } catch (RuntimeException e) {
       if (server != null) {
@@ -122,6 +127,7 @@ public final class Sidecar implements AutoCloseable {
         registry.close();
       }
       loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
+      telemetry.close();
       throw e;
     }
   }
@@ -220,6 +226,7 @@ public final class Sidecar implements AutoCloseable {
       registry.close();
       connections.close();
       loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
+      telemetry.close();
       log.info("sidecar stopped");
     } catch (RuntimeException e) {
       log.warn("shutdown cut short: {}", e.toString());

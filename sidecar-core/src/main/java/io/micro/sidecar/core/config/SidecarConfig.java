@@ -18,10 +18,12 @@ import java.util.Optional;
  * @param health       how the app's health is checked
  * @param lifecycle    registration TTL and shutdown timing
  * @param broker       the in-process broker's buffers ({@code --broker_buffer}, {@code --broker_overflow})
+ * @param observability {@code /stats}, {@code /metrics}, the access log and trace context
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
                             Handler handler, String namespace, ClientConfig client, HealthConfig health,
-                            LifecycleConfig lifecycle, BrokerConfig broker) {
+                            LifecycleConfig lifecycle, BrokerConfig broker,
+                            ObservabilityConfig observability) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -37,34 +39,38 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   public static SidecarConfig of(HostPort listen) {
     return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
         Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT,
-        BrokerConfig.DEFAULT);
+        BrokerConfig.DEFAULT, ObservabilityConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 
   public SidecarConfig withHealth(HealthConfig health) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 
   public SidecarConfig withLifecycle(LifecycleConfig lifecycle) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 
   public SidecarConfig withBroker(BrokerConfig broker) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
+  }
+
+  public SidecarConfig withObservability(ObservabilityConfig observability) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, observability);
   }
 }

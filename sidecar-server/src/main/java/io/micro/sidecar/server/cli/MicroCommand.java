@@ -56,6 +56,10 @@ final class MicroCommand implements Runnable {
       description = "How long an ejected node gets no calls. Env MICRO_CLIENT_EJECT_FOR. Default: ${DEFAULT-VALUE}.")
   java.time.Duration clientEjectFor;
 
+  @Option(names = "--enable_stats", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Serve /stats: JSON counters and a live HTML dashboard. Env MICRO_ENABLE_STATS. Default: ${DEFAULT-VALUE}.")
+  boolean enableStats;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());

@@ -5,6 +5,7 @@ import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.LifecycleConfig;
+import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -87,6 +88,18 @@ final class SidecarCommand implements Callable<Integer> {
       description = "When a subscriber's buffer is full: drop its oldest message (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
   String brokerOverflow;
 
+  @Option(names = "--enable_metrics", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+      description = "Serve Prometheus metrics at /metrics. Env MICRO_SIDECAR_ENABLE_METRICS. Default: ${DEFAULT-VALUE}.")
+  boolean enableMetrics;
+
+  @Option(names = "--access_log", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+      description = "One line per request (method, path, status, bytes, duration) on the logger 'access'. Env MICRO_SIDECAR_ACCESS_LOG. Default: ${DEFAULT-VALUE}.")
+  boolean accessLog;
+
+  @Option(names = "--trace_create", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Create a W3C traceparent when a request has none, and give calls to apps a child span id. Env MICRO_SIDECAR_TRACE_CREATE. Default: ${DEFAULT-VALUE}.")
+  boolean traceCreate;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -121,7 +134,8 @@ final class SidecarCommand implements Callable<Integer> {
           "Invalid value for option '--namespace': '" + namespace + "' (expected: a dotted name like go.micro.srv)");
     }
     return new SidecarConfig(listen, app, micro.registryConfig(), SidecarConfig.DEFAULT_MAX_BODY_BYTES, kind,
-        namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig());
+        namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
+        new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate));
   }
 
   private HealthConfig health(boolean appAttached) {
