@@ -16,6 +16,7 @@ import io.micro.sidecar.core.selector.SelectorConfig;
 import io.micro.sidecar.server.http.ConnectionLimits;
 import io.micro.sidecar.server.http.Guard;
 import io.micro.sidecar.server.http.Routes;
+import io.micro.sidecar.server.stats.Telemetry;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -58,6 +59,7 @@ public final class Sidecar implements AutoCloseable {
   private final Sessions sessions;
   private final DisposableServer server;
   private final Optional<AppRegistration> app;
+  private Telemetry telemetry;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
   private volatile boolean ready = true;
@@ -82,13 +84,15 @@ public final class Sidecar implements AutoCloseable {
     Broker broker = null;
     AppConnections connections = null;
     DisposableServer server = null;
+    Telemetry telemetry = new Telemetry(config.observability());
     try {
       registry = registry(config);
       broker = Broker.memory(config.broker());
-      connections = new AppConnections(config.client(), loops, config.security().appTrust());
+      connections = new AppConnections(config.client(), loops, telemetry.calls(), config.security().appTrust());
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
+      telemetry.watch(registry, broker, connections, balancer.selector());
       RpcClient client = new RpcClient(connections, balancer, config.client());
       Sessions sessions = new Sessions();
       Optional<AppRegistration> app = Optional.empty();
@@ -106,9 +110,11 @@ public final class Sidecar implements AutoCloseable {
               .maxInitialLineLength(config.limits().maxUrlLength()))
           .idleTimeout(config.limits().idleTimeout())
           .doOnChannelInit(limits)
-          .handle(new Guard(config.security(), new Routes(config, registry, broker, client, balancer, connections,
-              app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow), sessions,
-              () -> self[0] != null && self[0].ready)));
+          // the guard is outermost so that CORS and the token cover /stats and /metrics too
+          .handle(new Guard(config.security(), telemetry.observe(new Routes(config, registry, broker, client,
+              balancer, connections,
+              app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
+              sessions, () -> self[0] != null && self[0].ready))));
       if (config.security().tls().isPresent()) {
         http = http.secure(spec -> spec.sslContext(Tls.serverContext(config.security().tls().get())));
       }
@@ -117,6 +123,7 @@ public final class Sidecar implements AutoCloseable {
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(START_TIMEOUT);
       self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, app);
+      self[0].telemetry = telemetry;
       return self[0];
     } catch (RuntimeException e) {
       if (server != null) {
@@ -132,6 +139,7 @@ public final class Sidecar implements AutoCloseable {
         registry.close();
       }
       loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
+      telemetry.close();
       throw e;
     }
   }
@@ -230,6 +238,7 @@ public final class Sidecar implements AutoCloseable {
       registry.close();
       connections.close();
       loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
+      telemetry.close();
       log.info("sidecar stopped");
     } catch (RuntimeException e) {
       log.warn("shutdown cut short: {}", e.toString());

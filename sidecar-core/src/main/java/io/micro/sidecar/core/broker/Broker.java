@@ -49,6 +49,21 @@ public interface Broker extends AutoCloseable {
   /** Counters of one topic; {@link BrokerStats#EMPTY} when it has no subscribers. */
   BrokerStats stats(String topic);
 
+  /** Counters of every topic with subscribers, by topic name; a snapshot. */
+  default java.util.Map<String, BrokerStats> topics() {
+    return java.util.Map.of();
+  }
+
+  /** Messages published since the broker started, topics without subscribers included. */
+  default long published() {
+    return 0;
+  }
+
+  /** Messages handed to subscribers since the broker started (one per subscriber that got it). */
+  default long delivered() {
+    return 0;
+  }
+
   /** Completes every subscriber and refuses further publishing. Idempotent; does not block. */
   @Override
   void close();

@@ -35,6 +35,8 @@ final class SinkBroker implements Broker {
   private final BrokerConfig config;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
   private final LongAdder dropped = new LongAdder();
+  private final LongAdder published = new LongAdder();
+  private final LongAdder delivered = new LongAdder();
   private volatile boolean closed;
 
   SinkBroker(BrokerConfig config) {
@@ -49,6 +51,7 @@ final class SinkBroker implements Broker {
       if (closed) {
         throw new IllegalStateException("broker: closed (expected: a running sidecar)");
       }
+      published.increment();
       Topic t = topics.get(name);
       if (t != null) {
         t.publish(message);
@@ -65,7 +68,10 @@ final class SinkBroker implements Broker {
           // overflow callback it passes that error on at once instead of after what it holds.
           ? s.sink.asFlux().onBackpressureBuffer(config.bufferSize(), BufferOverflowStrategy.DROP_OLDEST)
           : s.sink.asFlux().onBackpressureBuffer(config.bufferSize(), s::overflowed, BufferOverflowStrategy.DROP_OLDEST))
-          .doOnNext(m -> s.delivered.incrementAndGet());
+          .doOnNext(m -> {
+            s.delivered.incrementAndGet();
+            delivered.increment();
+          });
       // Joins once downstream holds the subscription and before the buffer asks the sink for
       // anything, so nothing published after subscribe() returns is missed.
       return messages.doOnSubscribe(ignored -> join(s)).doFinally(ignored -> leave(s));
@@ -95,6 +101,29 @@ final class SinkBroker implements Broker {
     }
     List<Subscriber> all = t.members.all;
     return new BrokerStats(1, all.size(), all.stream().mapToLong(Subscriber::buffered).sum(), t.dropped.get());
+  }
+
+  @Override
+  public Map<String, BrokerStats> topics() {
+    Map<String, BrokerStats> out = new java.util.TreeMap<>();
+    for (Map.Entry<String, Topic> e : topics.entrySet()) {
+      List<Subscriber> all = e.getValue().members.all;
+      if (!all.isEmpty()) {
+        out.put(e.getKey(), new BrokerStats(1, all.size(), all.stream().mapToLong(Subscriber::buffered).sum(),
+            e.getValue().dropped.get()));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public long published() {
+    return published.sum();
+  }
+
+  @Override
+  public long delivered() {
+    return delivered.sum();
   }
 
   @Override

@@ -20,11 +20,12 @@ import java.util.Optional;
  * @param broker       the in-process broker's buffers ({@code --broker_buffer}, {@code --broker_overflow})
  * @param security     TLS, CORS and the API token
  * @param limits       header, URL, timeout and connection limits
+ * @param observability {@code /stats}, {@code /metrics}, the access log and trace context
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
                             Handler handler, String namespace, ClientConfig client, HealthConfig health,
                             LifecycleConfig lifecycle, BrokerConfig broker, SecurityConfig security,
-                            LimitsConfig limits) {
+                            LimitsConfig limits, ObservabilityConfig observability) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -40,49 +41,50 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   public static SidecarConfig of(HostPort listen) {
     return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
         Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT,
-        BrokerConfig.DEFAULT, SecurityConfig.DEFAULT, LimitsConfig.DEFAULT);
+        BrokerConfig.DEFAULT, SecurityConfig.DEFAULT, LimitsConfig.DEFAULT, ObservabilityConfig.DEFAULT);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withHealth(HealthConfig health) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withLifecycle(LifecycleConfig lifecycle) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withSecurity(SecurityConfig security) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker,
-        security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withLimits(LimitsConfig limits) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker,
-        security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withMaxBodyBytes(int maxBodyBytes) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker,
-        security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withBroker(BrokerConfig broker) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits);
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+  }
+
+  public SidecarConfig withObservability(ObservabilityConfig observability) {
+    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
   }
 }

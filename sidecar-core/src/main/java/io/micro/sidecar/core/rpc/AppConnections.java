@@ -5,9 +5,14 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import io.micro.sidecar.core.metrics.CallObserver;
+import io.micro.sidecar.core.metrics.PoolStats;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import reactor.netty.resources.ConnectionPoolMetrics;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
@@ -34,17 +39,36 @@ public final class AppConnections implements AutoCloseable {
   private final ConnectionProvider provider;
   private final HttpClient http;
   private final String scheme;
+  private final CallObserver observer;
+  /** Every node's pool, as reactor-netty registers and deregisters them; read only for {@link #pool()}. */
+  private final Map<String, ConnectionPoolMetrics> pools = new ConcurrentHashMap<>();
 
   public AppConnections(ClientConfig config, LoopResources loops) {
-    this(config, loops, java.util.Optional.empty());
+    this(config, loops, CallObserver.NOOP, java.util.Optional.empty());
   }
 
   /**
-   * @param trust when present, apps are called over HTTPS and their certificates verified against
-   *              this CA (PEM)
+   * @param observer hears how every call made over these connections ended
+   * @param trust    when present, apps are called over HTTPS and their certificates verified against
+   *                 this CA (PEM)
    */
-  public AppConnections(ClientConfig config, LoopResources loops, java.util.Optional<java.nio.file.Path> trust) {
+  public AppConnections(ClientConfig config, LoopResources loops, CallObserver observer,
+                        java.util.Optional<java.nio.file.Path> trust) {
+    this.observer = observer;
+    ConnectionProvider.MeterRegistrar registrar = new ConnectionProvider.MeterRegistrar() {
+      @Override
+      public void registerMetrics(String poolName, String id, SocketAddress remote, ConnectionPoolMetrics metrics) {
+        pools.put(id + remote, metrics);
+      }
+
+      @Override
+      public void deRegisterMetrics(String poolName, String id, SocketAddress remote) {
+        pools.remove(id + remote);
+      }
+    };
     this.provider = ConnectionProvider.builder("apps")
+        // our own registrar: reactor-netty's would register in Micrometer's global registry, per node
+        .metrics(true, () -> registrar)
         .maxConnections(config.poolSize())
         .pendingAcquireMaxCount(config.poolSize() * 8)
         .pendingAcquireTimeout(config.requestTimeout())
@@ -70,6 +94,26 @@ public final class AppConnections implements AutoCloseable {
 
   public HttpClient http() {
     return http;
+  }
+
+  /** Hears the outcome of every call to an app; {@link CallObserver#NOOP} unless one was given. */
+  public CallObserver observer() {
+    return observer;
+  }
+
+  /** The pool summed over every node: a snapshot, cheap enough for a metrics scrape. */
+  public PoolStats pool() {
+    int n = 0;
+    int active = 0;
+    int idle = 0;
+    int pending = 0;
+    for (ConnectionPoolMetrics m : pools.values()) {
+      n++;
+      active += m.acquiredSize();
+      idle += m.idleSize();
+      pending += m.pendingAcquireSize();
+    }
+    return new PoolStats(n, active, idle, pending);
   }
 
   /** {@code http://host:port/path} (or https with a trusted CA), with brackets around an IPv6 literal. */

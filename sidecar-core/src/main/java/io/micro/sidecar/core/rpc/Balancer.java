@@ -38,6 +38,11 @@ public final class Balancer {
     this.retries = retries;
   }
 
+  /** The selector choosing nodes, for its counters. */
+  public Selector selector() {
+    return selector;
+  }
+
   /**
    * Calls {@code service} through {@code attempt}, which performs one try against the node it is
    * given. {@code failed} tells a completed attempt that still counts against the node (an HTTP 5xx

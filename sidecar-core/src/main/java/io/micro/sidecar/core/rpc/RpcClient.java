@@ -10,6 +10,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.micro.sidecar.core.metrics.CallObserver;
+import io.micro.sidecar.core.metrics.CallOutcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -34,9 +36,11 @@ public final class RpcClient {
   private final HttpClient http;
   private final Balancer balancer;
   private final Duration deadline;
+  private final CallObserver observer;
 
   public RpcClient(AppConnections connections, Balancer balancer, ClientConfig config) {
     this.connections = connections;
+    this.observer = connections.observer();
     this.http = connections.http();
     this.balancer = balancer;
     this.deadline = config.requestTimeout();
@@ -55,12 +59,30 @@ public final class RpcClient {
         ? balancer.call(request.service(), node -> attempt(node.address(), node.port(), request, incoming, deadlineAt),
             r -> r.status >= 500)
         : direct(request, incoming, deadlineAt);
-    return response
+    Mono<byte[]> call = response
         .timeout(deadline)
         .onErrorMap(TimeoutException.class, e -> new RpcException(MicroError.timeout(
             "call to " + request.service() + " timed out after " + deadline.toMillis() + "ms")))
         .onErrorMap(e -> !(e instanceof RpcException), RpcClient::unreachable)
         .map(RpcClient::result);
+    return observer == CallObserver.NOOP ? call : observed(call, request);
+  }
+
+  /** Tells the observer how the call ended, once: result, error or the caller going away. */
+  private Mono<byte[]> observed(Mono<byte[]> call, RpcRequest request) {
+    String service = request.address() == null ? request.service() : request.address();
+    return Mono.defer(() -> {
+      long start = System.nanoTime();
+      return call.doOnEach(signal -> {
+        if (signal.isOnNext()) {
+          observer.called(service, CallOutcome.OK, System.nanoTime() - start);
+        } else if (signal.isOnError()) {
+          Throwable e = signal.getThrowable();
+          CallOutcome outcome = e instanceof RpcException rpc ? CallOutcome.ofErrorCode(rpc.error().code()) : CallOutcome.ERROR;
+          observer.called(service, outcome, System.nanoTime() - start);
+        }
+      }).doOnCancel(() -> observer.called(service, CallOutcome.CANCELLED, System.nanoTime() - start));
+    });
   }
 
   private Mono<AppResponse> direct(RpcRequest request, HttpHeaders incoming, long deadlineAt) {

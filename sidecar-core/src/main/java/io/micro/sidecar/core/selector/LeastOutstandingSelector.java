@@ -55,6 +55,9 @@ final class LeastOutstandingSelector implements Selector {
   private final IntUnaryOperator countFailure;
   private final Function<String, NodeState> newState;
   private final int ejectAfterFailures;
+  /** Totals for observability, kept apart from the per-node state so reading them never walks the cache. */
+  private final java.util.concurrent.atomic.LongAdder inFlightTotal = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
 
   LeastOutstandingSelector(SelectorConfig config) {
     this.ticker = config.ticker();
@@ -114,6 +117,7 @@ final class LeastOutstandingSelector implements Selector {
     int pick = from + choose(found, from, size);
     NodeState state = found[pick];
     state.inFlight.incrementAndGet();
+    inFlightTotal.increment();
     return Optional.of(new NodeLease(nodes[pick], state));
   }
 
@@ -160,6 +164,16 @@ final class LeastOutstandingSelector implements Selector {
   }
 
   @Override
+  public long inFlight() {
+    return inFlightTotal.sum();
+  }
+
+  @Override
+  public long ejections() {
+    return ejections.sum();
+  }
+
+  @Override
   public String toString() {
     return "LeastOutstandingSelector[ejectAfterFailures=" + ejectAfterFailures
         + ", ejectFor=" + Duration.ofNanos(ejectForNanos) + ", nodes=" + states.estimatedSize() + "]";
@@ -189,12 +203,13 @@ final class LeastOutstandingSelector implements Selector {
         long now = ticker.read();
         if (!isEjected(now)) {
           ejectedUntil = now + ejectForNanos;
+          ejections.increment();
         }
       }
     }
   }
 
-  private static final class NodeLease implements Lease {
+  private final class NodeLease implements Lease {
     private final Node node;
     private final NodeState state;
     private final AtomicBoolean ended = new AtomicBoolean();
@@ -231,6 +246,7 @@ final class LeastOutstandingSelector implements Selector {
     private boolean end() {
       if (ended.compareAndSet(false, true)) {
         state.inFlight.decrementAndGet();
+        inFlightTotal.decrement();
         return true;
       }
       return false;

@@ -40,6 +40,16 @@ public interface Selector {
   /** Whether the node is ejected now (false if unknown). */
   boolean isEjected(String nodeId);
 
+  /** Calls in flight on every node together (per node would be a label per node: too many series). */
+  default long inFlight() {
+    return 0;
+  }
+
+  /** Ejections since the selector was made. */
+  default long ejections() {
+    return 0;
+  }
+
   /** One call's hold on a node. Thread-safe: the first of its three ending methods wins. */
   interface Lease {
 

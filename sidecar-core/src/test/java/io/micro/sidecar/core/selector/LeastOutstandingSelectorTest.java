@@ -245,6 +245,25 @@ class LeastOutstandingSelectorTest {
     assertThat(selector.isEjected("a")).isFalse();
     inFlight.get(4).release();
     assertThat(selector.inFlight("a")).isZero();
+    assertThat(selector.ejections()).as("the late failure did not count a second ejection").isEqualTo(1);
+  }
+
+  @Test
+  void totalsCountCallsInFlightOverEveryNodeAndEachEjection() {
+    Selector.Lease a = select(List.of(A));
+    Selector.Lease b = select(List.of(B));
+    assertThat(selector.inFlight()).isEqualTo(2);
+    a.success();
+    a.failure(); // a lease ends once
+    assertThat(selector.inFlight()).isEqualTo(1);
+    b.release();
+    assertThat(selector.inFlight()).isZero();
+    fail(A, 3);
+    assertThat(selector.ejections()).isEqualTo(1);
+    advance(Duration.ofSeconds(30));
+    fail(A, 1);
+    assertThat(selector.ejections()).isEqualTo(2);
+    assertThat(selector.inFlight()).isZero();
   }
 
   @Test

@@ -85,6 +85,10 @@ final class MicroCommand implements Runnable {
       description = "With --api_token, let reads (GET) through without it. Env MICRO_API_TOKEN_OPEN_READS.")
   boolean apiTokenOpenReads;
 
+  @Option(names = "--enable_stats", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Serve /stats: JSON counters and a live HTML dashboard. Env MICRO_ENABLE_STATS. Default: ${DEFAULT-VALUE}.")
+  boolean enableStats;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());

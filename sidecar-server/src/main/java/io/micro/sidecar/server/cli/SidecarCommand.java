@@ -6,6 +6,7 @@ import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.LifecycleConfig;
 import io.micro.sidecar.core.config.LimitsConfig;
+import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -116,6 +117,18 @@ final class SidecarCommand implements Callable<Integer> {
       description = "Most open client connections; more are closed at once. Env MICRO_SIDECAR_MAX_CONNECTIONS. Default: ${DEFAULT-VALUE}.")
   int maxConnections;
 
+  @Option(names = "--enable_metrics", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+      description = "Serve Prometheus metrics at /metrics. Env MICRO_SIDECAR_ENABLE_METRICS. Default: ${DEFAULT-VALUE}.")
+  boolean enableMetrics;
+
+  @Option(names = "--access_log", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+      description = "One line per request (method, path, status, bytes, duration) on the logger 'access'. Env MICRO_SIDECAR_ACCESS_LOG. Default: ${DEFAULT-VALUE}.")
+  boolean accessLog;
+
+  @Option(names = "--trace_create", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Create a W3C traceparent when a request has none, and give calls to apps a child span id. Env MICRO_SIDECAR_TRACE_CREATE. Default: ${DEFAULT-VALUE}.")
+  boolean traceCreate;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -163,7 +176,8 @@ final class SidecarCommand implements Callable<Integer> {
         .filter(o -> !o.isEmpty()).toList();
     return new SidecarConfig(listen, app, micro.registryConfig(), maxBodySize, kind,
         namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
-        micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins), limits);
+        micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins), limits,
+        new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate));
   }
 
   private HealthConfig health(boolean appAttached) {

@@ -1,5 +1,7 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.metrics.CallObserver;
+import io.micro.sidecar.core.metrics.CallOutcome;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.rpc.Balancer;
@@ -42,6 +44,7 @@ final class ProxyHandler {
   private final String namespace;
   private final Duration deadline;
   private final WebSocketProxy websockets;
+  private final CallObserver observer;
 
   ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline,
                io.micro.sidecar.server.websocket.Sessions sessions) {
@@ -51,6 +54,7 @@ final class ProxyHandler {
     this.deadline = deadline;
     this.namespace = namespace;
     this.websockets = new WebSocketProxy(connections, balancer, sessions);
+    this.observer = connections.observer();
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, String path) {
@@ -61,9 +65,36 @@ final class ProxyHandler {
     if (req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
       return websockets.handle(req, res, service).onErrorResume(e -> failed(req, res, e));
     }
-    return balancer.call(service, node -> forward(req, res, node), status -> status >= 500)
+    return observed(service, balancer.call(service, node -> forward(req, res, node), status -> status >= 500))
         .then()
         .onErrorResume(e -> failed(req, res, e));
+  }
+
+  /** Tells the observer how the call ended: the app's status, the failure, or the caller going away. */
+  private Mono<Integer> observed(String service, Mono<Integer> call) {
+    if (observer == CallObserver.NOOP) {
+      return call;
+    }
+    return Mono.defer(() -> {
+      long start = System.nanoTime();
+      return call.doOnEach(signal -> {
+        if (signal.isOnNext()) {
+          observer.called(service, signal.get() >= 500 ? CallOutcome.ERROR : CallOutcome.OK, System.nanoTime() - start);
+        } else if (signal.isOnError()) {
+          observer.called(service, outcome(signal.getThrowable()), System.nanoTime() - start);
+        }
+      }).doOnCancel(() -> observer.called(service, CallOutcome.CANCELLED, System.nanoTime() - start));
+    });
+  }
+
+  private static CallOutcome outcome(Throwable e) {
+    if (e instanceof RpcException rpc) {
+      return CallOutcome.ofErrorCode(rpc.error().code());
+    }
+    if (e instanceof ReadTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
+      return CallOutcome.TIMEOUT;
+    }
+    return Balancer.neverReached(e) ? CallOutcome.UNAVAILABLE : CallOutcome.UNREACHABLE;
   }
 
   /** {@code /foo/...} → {@code ns.foo}; {@code /v1/foo/...} → {@code ns.v1.foo}; null when there is no service part. */

@@ -7,6 +7,7 @@ import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.ClientConfig;
 import java.time.Duration;
 import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.io.PrintWriter;
@@ -180,6 +181,26 @@ class MicroCliTest {
     assertThat(run("sidecar", "--broker_overflow=block")).isEqualTo(2);
     assertOneLine("'--broker_overflow': 'block' (expected: drop_oldest or close)");
     assertThat(started).isNull();
+  }
+
+  @Test
+  void observabilityFlagsAreBooleansInEveryFormWithTheirEnvironmentVariables() {
+    assertThat(run("sidecar")).isZero();
+    assertThat(started.observability()).isEqualTo(ObservabilityConfig.DEFAULT);
+    assertThat(started.observability()).isEqualTo(new ObservabilityConfig(false, true, true, false));
+
+    assertThat(run("--enable_stats", "sidecar", "--trace_create", "--access_log=false", "--enable_metrics", "false")).isZero();
+    assertThat(started.observability()).isEqualTo(new ObservabilityConfig(true, false, false, true));
+
+    assertThat(run("--enable_stats=true", "sidecar", "--address=:0")).isZero();
+    assertThat(started.observability().stats()).isTrue();
+
+    assertThat(run(Map.of("MICRO_ENABLE_STATS", "true", "MICRO_SIDECAR_ACCESS_LOG", "false",
+        "MICRO_SIDECAR_TRACE_CREATE", "true", "MICRO_SIDECAR_ENABLE_METRICS", "false"), "sidecar")).isZero();
+    assertThat(started.observability()).isEqualTo(new ObservabilityConfig(true, false, false, true));
+
+    assertThat(run(Map.of("MICRO_ENABLE_STATS", "true"), "--enable_stats=false", "sidecar")).isZero();
+    assertThat(started.observability().stats()).as("the flag wins").isFalse();
   }
 
   @Test

@@ -1,0 +1,125 @@
+package io.micro.sidecar.server.stats;
+
+import io.micro.sidecar.core.broker.Broker;
+import io.micro.sidecar.core.config.ObservabilityConfig;
+import io.micro.sidecar.core.metrics.CallObserver;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.rpc.AppConnections;
+import io.micro.sidecar.core.selector.Selector;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.util.function.BiFunction;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.SignalType;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * What the sidecar knows about itself, and the one place every answered request is counted: the
+ * 5-second status buckets of {@code /stats}, the Prometheus meters of {@code /metrics} and the access
+ * log all hear of a request from {@link #record}, once its response is complete.
+ *
+ * <p>Owned by the {@link io.micro.sidecar.server.Sidecar}: made before the pool of connections to apps
+ * (which reports calls to {@link #calls()}), told what to watch once the registry, broker and selector
+ * exist ({@link #watch}), wrapped around the route table ({@link #observe}), and closed after the
+ * server. Thread-safe; nothing here blocks.
+ */
+public final class Telemetry implements AutoCloseable {
+
+  private final ObservabilityConfig config;
+  private final Clock clock;
+  private final long started;
+  private final PrometheusMeterRegistry meters;
+  private final StatusWindow window;
+  private final RequestMetrics requests;
+  private final ServiceCalls calls;
+  private final AccessLog accessLog;
+  private final SidecarMeters sidecarMeters;
+  private volatile Watched watched;
+
+  public Telemetry(ObservabilityConfig config) {
+    this(config, Clock.systemUTC());
+  }
+
+  Telemetry(ObservabilityConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+    this.started = clock.millis() / 1000;
+    this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.window = new StatusWindow(() -> clock.millis() / 1000);
+    this.requests = new RequestMetrics(meters);
+    this.calls = new ServiceCalls(meters);
+    this.accessLog = new AccessLog(config.accessLog());
+    this.sidecarMeters = new SidecarMeters(meters);
+  }
+
+  /** Hears every call to an app; give it to the pool of connections to apps. */
+  public CallObserver calls() {
+    return calls;
+  }
+
+  /** Starts reporting the registry's cache age, the broker's counters, the pool and the selector. */
+  public void watch(Registry registry, Broker broker, AppConnections connections, Selector selector) {
+    Watched w = new Watched(registry, broker, connections, selector);
+    sidecarMeters.watch(w);
+    this.watched = w;
+  }
+
+  /**
+   * The route table with {@code /stats} (with {@code --enable_stats}) and {@code /metrics} (unless
+   * {@code --enable_metrics=false}) in front of it, trace context prepared, and every request counted.
+   */
+  public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> observe(
+      BiFunction<HttpServerRequest, HttpServerResponse, ? extends Publisher<Void>> routes) {
+    return new ObservedHandler(this, routes, config);
+  }
+
+  void record(HttpServerRequest req, HttpServerResponse res, Route route, SignalType signal, long startNanos) {
+    long nanos = System.nanoTime() - startNanos;
+    int status = ObservedHandler.status(req, res, signal);
+    window.record(status);
+    requests.record(route, status, nanos);
+    if (accessLog.enabled()) {
+      accessLog.log(req, status, ObservedHandler.bytes(res, status), nanos);
+    }
+  }
+
+  long started() {
+    return started;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  StatusWindow window() {
+    return window;
+  }
+
+  RequestMetrics requests() {
+    return requests;
+  }
+
+  ServiceCalls serviceCalls() {
+    return calls;
+  }
+
+  PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  /** What {@link #watch} was given; null before. */
+  Watched watched() {
+    return watched;
+  }
+
+  @Override
+  public void close() {
+    sidecarMeters.close();
+    meters.close();
+  }
+
+  /** The parts of the sidecar whose counters are reported. */
+  record Watched(Registry registry, Broker broker, AppConnections connections, Selector selector) {}
+}

@@ -1,0 +1,100 @@
+package io.micro.sidecar.server.stats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micro.sidecar.core.config.ObservabilityConfig;
+import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.TestSidecars;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The access log goes through slf4j-simple, which writes to whatever {@code System.err} is at the time. */
+class AccessLogIT {
+
+  private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+  private PrintStream original;
+
+  @BeforeEach
+  void capture() {
+    original = System.err;
+    System.setErr(new PrintStream(new TeeStream(original, captured), true, StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void restore() {
+    System.setErr(original);
+  }
+
+  private String log() {
+    synchronized (captured) {
+      return captured.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  private static int get(Sidecar s, String path, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path)).timeout(Duration.ofSeconds(10));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  @Test
+  void oneLinePerRequestWithMethodPathStatusBytesAndDuration() throws Exception {
+    try (Sidecar s = Sidecar.start(TestSidecars.local())) {
+      assertThat(get(s, "/registry?service=nope", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+          .isEqualTo(404);
+      await().atMost(Duration.ofSeconds(5)).until(() -> log().contains("GET /registry?service=nope 404"));
+    }
+    String line = log().lines().filter(l -> l.contains("GET /registry?service=nope")).findFirst().orElseThrow();
+    assertThat(line).matches(".*access - 127\\.0\\.0\\.1 GET /registry\\?service=nope 404 \\d+ \\d+\\.\\d{3}ms"
+        + " trace=4bf92f3577b34da6a3ce929d0e0e4736");
+  }
+
+  @Test
+  void turnedOffNothingIsLogged() throws Exception {
+    try (Sidecar s = Sidecar.start(TestSidecars.local().withObservability(ObservabilityConfig.DEFAULT.withAccessLog(false)))) {
+      assertThat(get(s, "/registry?service=quiet")).isEqualTo(404);
+      assertThat(get(s, "/healthz")).isEqualTo(200);
+    }
+    assertThat(log()).doesNotContain("/registry?service=quiet");
+  }
+
+  /** Copies to the real stderr too, so a failing run still shows everything. */
+  private static final class TeeStream extends java.io.OutputStream {
+    private final PrintStream out;
+    private final ByteArrayOutputStream copy;
+
+    TeeStream(PrintStream out, ByteArrayOutputStream copy) {
+      this.out = out;
+      this.copy = copy;
+    }
+
+    @Override
+    public void write(int b) {
+      out.write(b);
+      synchronized (copy) {
+        copy.write(b);
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      out.write(b, off, len);
+      synchronized (copy) {
+        copy.write(b, off, len);
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package io.micro.sidecar.server.stats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+import io.micro.sidecar.core.config.ObservabilityConfig;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.JsonRpcApp;
+import io.micro.sidecar.server.testing.TestSidecars;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+
+/**
+ * The dashboard in a real browser: headless Chromium (Debian's {@code chromium}, which bin/test installs)
+ * loads {@code /stats} from a running sidecar under traffic, runs its script, and the DOM it dumps must
+ * show the live numbers. A screenshot is kept at {@code target/stats-dashboard.png}.
+ */
+class StatsBrowserIT {
+
+  private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Path SCREENSHOT = Path.of("target", "stats-dashboard.png");
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @AfterEach
+  void release() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
+  @Test
+  void theDashboardShowsLiveNumbersInChromium() throws Exception {
+    String chromium = chromium();
+    Sidecar sidecar = Sidecar.start(TestSidecars.local().withObservability(ObservabilityConfig.DEFAULT.withStats(true)));
+    resources.add(sidecar);
+    JsonRpcApp app = JsonRpcApp.start("greeter-1");
+    resources.add(app);
+    sidecar.registry().register(new Service("go.micro.srv.greeter", "", null, null, List.of(app.node())), Registry.NO_TTL)
+        .block(WAIT);
+    String base = "http://127.0.0.1:" + sidecar.port();
+
+    // traffic: 5 good calls, 1 failing call, 2 not found, and a subscriber on "news" that gets 3 messages
+    for (int i = 0; i < 5; i++) {
+      assertThat(post(base + "/greeter/call", "{\"name\":\"n" + i + "\"}")).isEqualTo(200);
+    }
+    assertThat(post(base + "/greeter/error", "{}")).isEqualTo(500);
+    assertThat(get(base + "/")).isEqualTo(404);
+    assertThat(get(base + "/registry?service=nope")).isEqualTo(404);
+    Disposable subscriber = reactor.netty.http.client.HttpClient.create()
+        .websocket().uri(base.replace("http", "ws") + "/broker?topic=news")
+        .handle((in, out) -> in.receive().then())
+        .subscribe();
+    resources.add(subscriber::dispose);
+    await().atMost(WAIT).until(() -> sidecar.broker().stats("news").subscribers() == 1);
+    for (int i = 0; i < 3; i++) {
+      assertThat(post(base + "/broker?topic=news", "hello " + i)).isEqualTo(200);
+    }
+    await().atMost(WAIT).until(() -> sidecar.broker().delivered() == 3);
+
+    Path profile = Files.createTempDirectory("chromium-profile");
+    String dom = run(chromium, profile, "--virtual-time-budget=5000", "--dump-dom", base + "/stats");
+
+    assertThat(text(dom, "state")).isEqualTo("live");
+    assertThat(Integer.parseInt(text(dom, "refreshes"))).isPositive();
+    // 5 + 1 + 2 + 3 answered before the page loaded, plus the page itself; at least the page's first JSON fetch sees them
+    assertThat(Long.parseLong(text(dom, "req-20x"))).isGreaterThanOrEqualTo(5 + 3 + 1);
+    assertThat(Long.parseLong(text(dom, "req-40x"))).isEqualTo(2);
+    assertThat(Long.parseLong(text(dom, "req-50x"))).isEqualTo(1);
+    assertThat(Integer.parseInt(text(dom, "threads"))).isPositive();
+    assertThat(text(dom, "heap")).matches("[0-9.]+ (B|KiB|MiB|GiB)");
+    assertThat(text(dom, "direct")).matches("[0-9.]+ (B|KiB|MiB|GiB)");
+    assertThat(text(dom, "p50")).endsWith(" ms");
+    assertThat(text(dom, "gc-pause")).endsWith("ms");
+    assertThat(text(dom, "uptime")).matches("(\\d+[dh] )*\\d+m \\d+s");
+    assertThat(text(dom, "cache-age")).isEqualTo("0.0 s");
+    assertThat(text(dom, "broker-traffic")).isEqualTo("3 / 3");
+    assertThat(row(dom, "data-service=\"go.micro.srv.greeter\"")).containsExactly("go.micro.srv.greeter", "6", "1", "error 1, ok 5");
+    assertThat(row(dom, "data-topic=\"news\"")).containsExactly("news", "1", "0", "0");
+    assertThat(dom).contains("class=\"bar\"");
+
+    Files.createDirectories(SCREENSHOT.getParent());
+    Files.deleteIfExists(SCREENSHOT);
+    run(chromium, Files.createTempDirectory("chromium-profile"), "--virtual-time-budget=5000",
+        "--screenshot=" + SCREENSHOT.toAbsolutePath(), "--window-size=1280,900", base + "/stats");
+    assertThat(SCREENSHOT).exists();
+    assertThat(Files.size(SCREENSHOT)).isGreaterThan(10_000);
+  }
+
+  private static String chromium() {
+    for (String name : new String[] {"chromium", "chromium-browser"}) {
+      for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
+        File f = new File(dir, name);
+        if (f.canExecute()) {
+          return f.getPath();
+        }
+      }
+    }
+    return fail("chromium not found on PATH (expected Debian's chromium: apt-get install -y chromium chromium-driver; bin/test installs it)");
+  }
+
+  private static String run(String chromium, Path profile, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--user-data-dir=" + profile));
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile("chromium", ".out");
+    Path err = Files.createTempFile("chromium", ".err");
+    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail("chromium did not finish in 60s: " + Files.readString(err));
+    }
+    String stdout = Files.readString(out, StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as("chromium exit; stderr: %s", Files.readString(err)).isZero();
+    return stdout;
+  }
+
+  /** The text of the element with this id (no nested markup). */
+  private static String text(String dom, String id) {
+    Matcher m = Pattern.compile("id=\"" + Pattern.quote(id) + "\"[^>]*>([^<]*)<").matcher(dom);
+    if (!m.find()) {
+      fail("no element #" + id + " in the DOM:\n" + dom);
+    }
+    return m.group(1).trim();
+  }
+
+  /** The cells of the table row carrying this attribute. */
+  private static List<String> row(String dom, String attribute) {
+    Matcher tr = Pattern.compile("<tr[^>]*" + Pattern.quote(attribute) + "[^>]*>(.*?)</tr>").matcher(dom);
+    if (!tr.find()) {
+      fail("no row with " + attribute + " in the DOM:\n" + dom);
+    }
+    List<String> cells = new ArrayList<>();
+    Matcher td = Pattern.compile("<td[^>]*>([^<]*)</td>").matcher(tr.group(1));
+    while (td.find()) {
+      cells.add(td.group(1));
+    }
+    return cells;
+  }
+
+  private static int get(String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(WAIT).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static int post(String url, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(WAIT).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+}
