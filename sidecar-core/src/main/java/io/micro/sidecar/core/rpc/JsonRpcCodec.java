@@ -86,6 +86,7 @@ public final class JsonRpcCodec {
     Objects.requireNonNull(body, "body");
     int length = body.readableBytes();
     try {
+      JsonSlices.rejectNul(body);
       if (body.hasArray()) {
         byte[] array = body.array();
         int offset = body.arrayOffset() + body.readerIndex();

@@ -58,6 +58,7 @@ final class JsonSlices {
    * returns its range as {@link #skipValue} does; throws with Jackson's reason otherwise.
    */
   static long validate(byte[] json) throws IOException {
+    rejectNul(json, 0, json.length);
     try (JsonParser p = FACTORY.createParser(json)) {
       if (p.nextToken() == null) {
         throw new IOException("no JSON value (expected: a JSON value such as {})");
@@ -68,6 +69,25 @@ final class JsonSlices {
         throw new IOException("trailing " + describe(extra) + " after the JSON value");
       }
       return range;
+    }
+  }
+
+  /**
+   * JSON text never holds a raw NUL byte, and Jackson takes NULs near the start for a sign of UTF-16
+   * or UTF-32, after which it reports no byte offsets (found by fuzzing). Refuse them up front.
+   */
+  static void rejectNul(byte[] json, int offset, int length) throws IOException {
+    for (int i = offset; i < offset + length; i++) {
+      if (json[i] == 0) {
+        throw new IOException("NUL byte at offset " + (i - offset) + " (expected: UTF-8 JSON text)");
+      }
+    }
+  }
+
+  static void rejectNul(io.netty.buffer.ByteBuf json) throws IOException {
+    int at = json.forEachByte(io.netty.util.ByteProcessor.FIND_NUL);
+    if (at >= 0) {
+      throw new IOException("NUL byte at offset " + (at - json.readerIndex()) + " (expected: UTF-8 JSON text)");
     }
   }
 

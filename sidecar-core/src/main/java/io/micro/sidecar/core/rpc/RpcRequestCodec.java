@@ -53,6 +53,7 @@ public final class RpcRequestCodec {
     byte[] request = null;
     String requestText = null;
     try (JsonParser p = JsonSlices.FACTORY.createParser(body)) {
+      JsonSlices.rejectNul(body, 0, body.length);
       JsonToken first = p.nextToken();
       if (first == null) {
         throw RpcException.badRequest("invalid request body: empty" + EXPECTED_BODY);
