@@ -235,15 +235,26 @@ public final class Sidecar implements AutoCloseable {
         log.warn("requests still in flight at the end of the shutdown grace were cut: {}", e.getMessage());
       }
       broker.close();
-      registry.close();
-      connections.close();
-      loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
+      // what is left runs within the grace too: a registry that cannot reach etcd must not hold the exit
+      bounded("the registry", registry::close, remaining(deadline, RELEASE_TIMEOUT.multipliedBy(2)));
+      bounded("the connection pool", connections::close, remaining(deadline, RELEASE_TIMEOUT));
+      loops.disposeLater(Duration.ZERO, remaining(deadline, RELEASE_TIMEOUT)).block(RELEASE_TIMEOUT);
       telemetry.close();
       log.info("sidecar stopped");
     } catch (RuntimeException e) {
       log.warn("shutdown cut short: {}", e.toString());
     } finally {
       onClose.tryEmitEmpty();
+    }
+  }
+
+  /** Runs a blocking release on its own thread and stops waiting for it after {@code atMost}. */
+  private static void bounded(String what, Runnable release, Duration atMost) {
+    try {
+      Mono.fromRunnable(release).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+          .block(atMost.isZero() ? Duration.ofMillis(1) : atMost);
+    } catch (RuntimeException e) {
+      log.warn("closing {} did not finish within the shutdown grace: {}", what, e.toString());
     }
   }
 

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
@@ -70,12 +72,14 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
   private static final class RequestClock {
     private final long timeoutMillis;
     private boolean betweenRequests = true;
+    /** After a 101 the connection speaks WebSocket: no more HTTP requests to time. */
+    private boolean upgraded;
     private ScheduledFuture<?> deadline;
 
     final ChannelInboundHandlerAdapter bytes = new ChannelInboundHandlerAdapter() {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (betweenRequests && deadline == null && msg instanceof ByteBuf b && b.isReadable()) {
+        if (!upgraded && betweenRequests && deadline == null && msg instanceof ByteBuf b && b.isReadable()) {
           deadline = ctx.executor().schedule(() -> {
             log.debug("closing {}: request headers not complete within {} ms", ctx.channel().remoteAddress(), timeoutMillis);
             ctx.close();
@@ -103,7 +107,13 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
 
       @Override
       public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof LastHttpContent) {
+        if (msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+          // 100 Continue does not end the request; 101 ends HTTP on this connection altogether
+          if (r.status().code() == 101) {
+            cancel();
+            upgraded = true;
+          }
+        } else if (msg instanceof LastHttpContent && !upgraded) {
           betweenRequests = true;
         }
         ctx.write(msg, promise);

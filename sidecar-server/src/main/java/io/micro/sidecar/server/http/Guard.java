@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
@@ -20,8 +21,10 @@ import reactor.netty.http.server.HttpServerResponse;
  *
  * <p>With a token, every request needs {@code Authorization: Bearer <token>}, compared in constant
  * time, except the sidecar's own probes ({@code /healthz}, {@code /readyz}) and, with
- * {@code --api_token_open_reads}, reads: GET and HEAD, but not a broker WebSocket, which publishes.
- * The token is never logged.
+ * {@code --api_token_open_reads}, reads: GET and HEAD, but no WebSocket other than the registry watch
+ * (broker and proxied sockets carry frames in). The token is removed from the request once checked,
+ * so it never reaches an app or a broker subscriber, and it is never logged. A request target that
+ * does not start with {@code /} is refused first.
  */
 public final class Guard implements BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> {
 
@@ -46,6 +49,11 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
 
   @Override
   public Publisher<Void> apply(HttpServerRequest req, HttpServerResponse res) {
+    if (!req.uri().startsWith("/")) {
+      // absolute-form and other targets would be read differently by different parts of the sidecar
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
+          "invalid request target: " + Responses.oneLine(req.uri()) + " (expected: a path starting with /)");
+    }
     String origin = req.requestHeaders().get(HttpHeaderNames.ORIGIN);
     boolean allowed = origin == null || anyOrigin || origins.contains(origin);
     if (allowed) {
@@ -60,21 +68,32 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       return Responses.text(res, HttpResponseStatus.FORBIDDEN, "origin not allowed: " + Responses.oneLine(origin)
           + " (expected: one of --cors)");
     }
-    if (token != null && !authorized(req, upgrade)) {
-      res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"micro\"");
-      return Responses.text(res, HttpResponseStatus.UNAUTHORIZED,
-          "unauthorized: missing or wrong API token (expected: Authorization: Bearer <token>)");
+    if (token != null) {
+      if (!authorized(req, upgrade)) {
+        res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"micro\"");
+        return Responses.text(res, HttpResponseStatus.UNAUTHORIZED,
+            "unauthorized: missing or wrong API token (expected: Authorization: Bearer <token>)");
+      }
+      // the token is the sidecar's: it must not travel on to apps or broker subscribers
+      req.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION);
     }
     return next.apply(req, res);
   }
 
   private boolean authorized(HttpServerRequest req, boolean upgrade) {
-    String path = req.fullPath();
+    String path;
+    try {
+      // the same decoding Routes uses, so that what is exempt here is what is served there
+      path = new QueryStringDecoder(req.uri()).path();
+    } catch (IllegalArgumentException e) {
+      path = req.uri();
+    }
     if (PROBES.contains(path)) {
       return true;
     }
     boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
-    if (openReads && read && !(upgrade && path.equals("/broker"))) {
+    // of WebSockets only the registry watch is a pure read: broker and proxied ones carry frames in
+    if (openReads && read && (!upgrade || path.equals("/registry"))) {
       return true;
     }
     String given = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);

@@ -148,6 +148,12 @@ final class ProxyHandler {
   }
 
   private static void copyResponseHeaders(HttpHeaders from, HttpHeaders to) {
+    // an app that answers CORS itself wins over the sidecar's defaults: two Allow-Origin headers break browsers
+    for (String name : from.names()) {
+      if (name.regionMatches(true, 0, "access-control-", 0, 15) || name.equalsIgnoreCase("vary")) {
+        to.remove(name);
+      }
+    }
     AppConnections.forwardAll(from, to);
     // the app's framing decides ours: keep its Content-Length, else stream chunked
     String length = from.get(HttpHeaderNames.CONTENT_LENGTH);

@@ -166,6 +166,10 @@ class HostileInputIT {
         request("http: bad chunk size", "POST /registry HTTP/1.1\r\nHost: sidecar\r\nTransfer-Encoding: chunked\r\n"
             + "Connection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 0, ""),
         request("http: unknown version", "GET /registry HTTP/9.9\r\nHost: sidecar\r\nConnection: close\r\n\r\n", 0, ""),
+        request("http: absolute-form target", "GET http://sidecar/healthz HTTP/1.1\r\nHost: sidecar\r\nConnection: close\r\n\r\n",
+            400, "invalid request target"),
+        request("http: target without a slash", "POST x/healthz HTTP/1.1\r\nHost: sidecar\r\nContent-Length: 0\r\n"
+            + "Connection: close\r\n\r\n", 400, "invalid request target"),
         request("http: garbage", "\u0000\u0001\u0002 nonsense\r\n\r\n", 0, ""),
         request("http: header injection attempt", "GET /registry HTTP/1.1\r\nHost: sidecar\r\nX-A: a\rX-Injected: b\r\n"
             + "Connection: close\r\n\r\n", 0, "")));
@@ -207,6 +211,33 @@ class HostileInputIT {
       assertThat(s.getInputStream().read()).isEqualTo(-1);
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }
+  }
+
+  @Test
+  void aWebSocketOutlivesTheHeaderTimeout() throws Exception {
+    java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+    java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(
+        java.net.URI.create("ws://127.0.0.1:" + sidecar.port() + "/broker?topic=long"), new java.net.http.WebSocket.Listener() {
+          @Override
+          public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence text, boolean last) {
+            got.add(text.toString());
+            w.request(1);
+            return null;
+          }
+
+          @Override
+          public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+            got.add("closed " + code);
+            return null;
+          }
+        }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    // frames for four times the header timeout: the deadline is for HTTP headers, not WebSocket traffic
+    for (int i = 0; i < 8; i++) {
+      ws.sendText("frame " + i, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(got.poll(5, java.util.concurrent.TimeUnit.SECONDS)).as("frame %d comes back", i).contains("\"Body\":");
+      org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(250)).until(() -> true);
+    }
+    ws.sendClose(1000, "done").get(5, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   @Test

@@ -126,6 +126,16 @@ class SecurityIT {
       assertThat(curl("-o", "/dev/null", "-w", "%{http_code}", base + "/broker?topic=t", "-d", "x"))
           .isEqualTo("0|401");
       assertThat(curl(base + "/healthz")).as("probes need no token").isEqualTo("0|ok\n");
+
+      // the token is the sidecar's own: an app called with it never sees it
+      try (io.micro.sidecar.server.testing.JsonRpcApp app = io.micro.sidecar.server.testing.JsonRpcApp.start("app-1")) {
+        s.registry().register(new io.micro.sidecar.core.registry.Service("go.micro.srv.app", "", null, null,
+            List.of(app.node())), io.micro.sidecar.core.registry.Registry.NO_TTL).block(Duration.ofSeconds(5));
+        assertThat(curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer " + token,
+            "-H", "Content-Type: application/json", "-d", "{\"service\":\"go.micro.srv.app\",\"method\":\"A.Call\"}",
+            base + "/rpc")).isEqualTo("0|200");
+        assertThat(app.headers().get(0)).doesNotContainKey("authorization");
+      }
     }
     try (Sidecar s = Sidecar.start(TestSidecars.local().withSecurity(SecurityConfig.DEFAULT.withApiToken(token, true)))) {
       String base = "http://127.0.0.1:" + s.port();

@@ -150,21 +150,28 @@ final class EtcdCache implements AutoCloseable {
   }
 
   @Override
+  /**
+   * Stops the watch and completes every watch subscriber, on the registry thread; waits for that up
+   * to two seconds (the caller is the shutdown path, never an event loop or a jetcd thread).
+   */
   public void close() {
     closed = true;
     progress.dispose();
-    loop.schedule(() -> {
-      if (pendingSync != null) {
-        pendingSync.dispose();
-      }
-      if (watcher != null) {
-        watcher.close();
-        watcher = null;
-      }
-      waiters.forEach(w -> w.done.run());
-      waiters.clear();
-      events.tryEmitComplete();
-    });
+    Mono.fromRunnable(() -> {
+          if (pendingSync != null) {
+            pendingSync.dispose();
+          }
+          if (watcher != null) {
+            watcher.close();
+            watcher = null;
+          }
+          waiters.forEach(w -> w.done.run());
+          waiters.clear();
+          events.tryEmitComplete();
+        })
+        .subscribeOn(loop)
+        .timeout(Duration.ofSeconds(2), Mono.empty())
+        .block();
   }
 
   // ---- on the loop ----

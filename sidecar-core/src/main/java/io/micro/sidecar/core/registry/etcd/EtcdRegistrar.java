@@ -206,7 +206,8 @@ final class EtcdRegistrar implements AutoCloseable {
       o.stop();
     }
     Mono<Long> delete = call(() -> client.getKVClient().delete(EtcdCache.bytes(key)))
-        .map(r -> r.getHeader().getRevision());
+        .map(r -> r.getHeader().getRevision())
+        .publishOn(loop);
     if (o != null && o.lease != 0) {
       long lease = o.lease;
       return delete.doOnSuccess(r -> revokeLater(lease));
@@ -222,7 +223,8 @@ final class EtcdRegistrar implements AutoCloseable {
     o.stopKeepAlive();
     o.lease = 0;
     o.pending = Mono.defer(() -> own.get(o.key) == o ? establish(o) : Mono.just(0L))
-        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5)))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5))
+            .scheduler(loop))
         .subscribe(r -> loop.schedule(() -> {
           o.pending = null;
           if (r > 0) {
