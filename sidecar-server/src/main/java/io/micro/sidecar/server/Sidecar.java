@@ -2,6 +2,8 @@ package io.micro.sidecar.server;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.core.broker.Broker;
+import io.micro.sidecar.core.broker.BrokerConfig;
+import io.micro.sidecar.core.broker.HttpBroker;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
@@ -82,8 +84,10 @@ public final class Sidecar implements AutoCloseable {
     DisposableServer server = null;
     try {
       registry = registry(config);
-      broker = Broker.memory(config.broker());
       connections = new AppConnections(config.client(), loops);
+      broker = config.broker().kind() == BrokerConfig.Kind.HTTP
+          ? HttpBroker.create(config.broker(), registry, connections.http(), config.client().requestTimeout())
+          : Broker.memory(config.broker());
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
@@ -106,6 +110,9 @@ public final class Sidecar implements AutoCloseable {
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(START_TIMEOUT);
+      if (broker instanceof HttpBroker peers) {
+        peers.listening(config.broker().advertiseHost(config.listen()), server.port());
+      }
       self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, app);
       return self[0];
     } catch (RuntimeException e) {
