@@ -88,8 +88,8 @@ done
 rss_kb=$(ps -o rss= -p $sidecar_pid | tr -d ' ')
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(java -version 2>&1 | head -1), $("$nats_bin" --version)"
-table="| subscribers | target | offered deliveries/s | delivered msgs/s | ratio to nats | lost | p50 | p99 | p99.9 |
-|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+table="| subscribers | target | offered deliveries/s | delivered msgs/s | ratio to nats | lost | publishes not taken | p50 | p99 | p99.9 |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do
   IFS='|' read -r n s q <<< "$r"
   nats_rate=$(field "$q" delivered_per_s)
@@ -100,7 +100,7 @@ for r in "${rows[@]}"; do
     offered=$((rate * n))
     extra=
     [ "$(field "$line" closed_early)" != 0 ] && extra=" ($(field "$line" closed_early) subscribers cut off)"
-    table+=$'\n'"| $n | $target | $offered | $delivered | $ratio | $(field "$line" loss_pct)%$extra | $(ms "$(field "$line" p50_us)") | $(ms "$(field "$line" p99_us)") | $(ms "$(field "$line" p999_us)") |"
+    table+=$'\n'"| $n | $target | $offered | $delivered | $ratio | $(field "$line" loss_pct)%$extra | $(field "$line" publish_errors) of $(field "$line" sent) | $(ms "$(field "$line" p50_us)") | $(ms "$(field "$line" p99_us)") | $(ms "$(field "$line" p999_us)") |"
   done
 done
 summary="Sidecar RSS after the runs: $((rss_kb / 1024)) MiB. Message body $size bytes; the sidecar's subscribers get it base64 in a JSON frame, NATS's raw in a MSG."
@@ -117,7 +117,8 @@ if [ -n "$write" ]; then
 Run $(date -u +%Y-%m-%d) on: $machine.
 Command: \`sidecar-bench/load/fanout.sh --write --subscribers \"$subscribers\" --rate $rate --duration $duration --warmup $warmup --size $size\`
 (one publisher at $rate msg/s for $duration after a $warmup warm-up; \"offered\" is rate × subscribers, \"delivered\" counts
-messages published in the window and received by any subscriber, per second of the window).
+messages published in the window and received by any subscriber, per second of the window; \"publishes not taken\" are
+messages the publisher could not hand over — for the sidecar, POSTs beyond 256 in flight or not answered 200).
 
 $table
 

@@ -53,6 +53,8 @@ public final class FanoutClient {
   private final AtomicInteger closedEarly = new AtomicInteger();
   /** Set once the run is over, so that closing the subscribers is not counted as them dropping out. */
   private volatile boolean finished;
+  /** Publisher errors during the warm-up, which the result leaves out. */
+  private long errorsBeforeWindow;
   private volatile long windowStart = Long.MAX_VALUE;
   private volatile long windowEnd = Long.MAX_VALUE;
 
@@ -101,7 +103,7 @@ public final class FanoutClient {
           o.nats ? "nats" : "sidecar", o.subscribers, o.rate, o.size, seconds, sent, expected, got,
           got / seconds, expected == 0 ? 0.0 : 100.0 * (expected - got) / expected,
           latency.percentileMicros(0.50), latency.percentileMicros(0.99), latency.percentileMicros(0.999),
-          latency.percentileMicros(1.0), publisher.errors(), errors.sum(), closedEarly.get());
+          latency.percentileMicros(1.0), publisher.errors() - errorsBeforeWindow, errors.sum(), closedEarly.get());
     } finally {
       finished = true;
       subscribers.forEach(Disposable::dispose);
@@ -122,6 +124,7 @@ public final class FanoutClient {
     byte[] padding = new byte[Math.max(0, o.size - 16)];
     java.util.Arrays.fill(padding, (byte) 'x');
     long inWindow = 0;
+    boolean counting = false;
     for (long i = 0; ; i++) {
       long due = start + i * interval;
       if (due >= windowEnd) {
@@ -138,6 +141,10 @@ public final class FanoutClient {
       System.arraycopy(padding, 0, payload, 16, padding.length);
       publisher.publish(payload);
       if (now >= windowStart) {
+        if (!counting) {
+          counting = true;
+          errorsBeforeWindow = publisher.errors();
+        }
         inWindow++;
       }
     }
