@@ -2,6 +2,8 @@ package io.micro.sidecar.server;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.core.broker.Broker;
+import io.micro.sidecar.core.broker.BrokerConfig;
+import io.micro.sidecar.core.broker.HttpBroker;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
@@ -87,8 +89,10 @@ public final class Sidecar implements AutoCloseable {
     Telemetry telemetry = new Telemetry(config.observability());
     try {
       registry = registry(config);
-      broker = Broker.memory(config.broker());
       connections = new AppConnections(config.client(), loops, telemetry.calls(), config.security().appTrust());
+      broker = config.broker().kind() == BrokerConfig.Kind.HTTP
+          ? HttpBroker.create(config.broker(), registry, peers(config, connections), config.client().requestTimeout())
+          : Broker.memory(config.broker());
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
@@ -122,6 +126,9 @@ public final class Sidecar implements AutoCloseable {
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(START_TIMEOUT);
+      if (broker instanceof HttpBroker peers) {
+        peers.listening(config.broker().advertiseHost(config.listen()), server.port());
+      }
       self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, app);
       self[0].telemetry = telemetry;
       return self[0];
@@ -142,6 +149,14 @@ public final class Sidecar implements AutoCloseable {
       telemetry.close();
       throw e;
     }
+  }
+
+  /** Deliveries to other sidecars carry the shared API token, when there is one, as any client must. */
+  private static reactor.netty.http.client.HttpClient peers(SidecarConfig config, AppConnections connections) {
+    return config.security().apiToken()
+        .map(token -> connections.http().headers(h -> h.set(io.netty.handler.codec.http.HttpHeaderNames.AUTHORIZATION,
+            "Bearer " + token)))
+        .orElse(connections.http());
   }
 
   private static Registry registry(SidecarConfig config) {

@@ -3,26 +3,78 @@ package io.micro.sidecar.core.broker;
 import java.util.Locale;
 
 /**
- * How the in-process broker buffers for its subscribers.
+ * Which broker runs and how it buffers for its subscribers.
  *
- * @param bufferSize most messages held for one subscriber that is not keeping up
- *                   ({@code --broker_buffer}, default 1024)
- * @param overflow   what happens to a subscriber whose buffer is full when another message arrives
- *                   ({@code --broker_overflow}, default {@link Overflow#DROP_OLDEST})
+ * @param bufferSize       most messages held for one subscriber that is not keeping up
+ *                         ({@code --broker_buffer}, default 1024)
+ * @param overflow         what happens to a subscriber whose buffer is full when another message arrives
+ *                         ({@code --broker_overflow}, default {@link Overflow#DROP_OLDEST})
+ * @param kind             in-process only, or shared with the sidecars of the registry
+ *                         ({@code --broker}, default {@link Kind#MEMORY})
+ * @param advertiseAddress the host other sidecars reach this one's {@code /_sub} at under
+ *                         {@link Kind#HTTP} ({@code --advertise_address}); empty (the default) means
+ *                         the listen host, or {@code 127.0.0.1} when listening on every interface
  */
-public record BrokerConfig(int bufferSize, Overflow overflow) {
+public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String advertiseAddress) {
 
   public static final int DEFAULT_BUFFER_SIZE = 1024;
   /** Large enough for any sane subscriber, small enough that a typo cannot ask for gigabytes. */
   public static final int MAX_BUFFER_SIZE = 1 << 20;
+  /** What a sidecar listening on every interface advertises when {@code --advertise_address} is absent. */
+  public static final String DEFAULT_ADVERTISE_HOST = "127.0.0.1";
   public static final BrokerConfig DEFAULT = new BrokerConfig(DEFAULT_BUFFER_SIZE, Overflow.DROP_OLDEST);
 
+  /** The in-process broker with these buffers. */
+  public BrokerConfig(int bufferSize, Overflow overflow) {
+    this(bufferSize, overflow, Kind.MEMORY, "");
+  }
+
   public BrokerConfig {
+    if (kind == null) {
+      throw new IllegalArgumentException("broker: missing (expected: memory or http)");
+    }
+    advertiseAddress = advertiseAddress == null ? "" : advertiseAddress.trim();
+    if (advertiseAddress.contains("/") || advertiseAddress.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException("'" + advertiseAddress + "' (expected: a host name or IP address)");
+    }
     if (bufferSize < 1 || bufferSize > MAX_BUFFER_SIZE) {
       throw new IllegalArgumentException("buffer size: " + bufferSize + " (expected: 1 to " + MAX_BUFFER_SIZE + " messages)");
     }
     if (overflow == null) {
       throw new IllegalArgumentException("overflow: missing (expected: drop_oldest or close)");
+    }
+  }
+
+  /** The same buffers, delivering across the registry's sidecars, advertised at {@code advertiseAddress}. */
+  public BrokerConfig withHttp(String advertiseAddress) {
+    return new BrokerConfig(bufferSize, overflow, Kind.HTTP, advertiseAddress);
+  }
+
+  /**
+   * The host peers reach this sidecar at: {@link #advertiseAddress()}, else the listen host, else
+   * {@value #DEFAULT_ADVERTISE_HOST} for a sidecar listening on every interface.
+   */
+  public String advertiseHost(io.micro.sidecar.core.config.HostPort listen) {
+    if (!advertiseAddress.isEmpty()) {
+      return advertiseAddress;
+    }
+    return listen.anyHost() ? DEFAULT_ADVERTISE_HOST : listen.host();
+  }
+
+  /** Whether messages stay in this process or reach every sidecar sharing the registry (contract §7.4). */
+  public enum Kind {
+    /** One sidecar: subscribers of this process only. */
+    MEMORY,
+    /** go-micro's http broker: subscriptions registered as {@code topic:<t>}, messages POSTed to {@code /_sub}. */
+    HTTP;
+
+    /** Parses {@code memory} or {@code http}, in any case. */
+    public static Kind of(String text) {
+      return switch (text == null ? "" : text.trim().toLowerCase(Locale.ROOT)) {
+        case "memory" -> MEMORY;
+        case "http" -> HTTP;
+        default -> throw new IllegalArgumentException("'" + text + "' (expected: memory or http)");
+      };
     }
   }
 

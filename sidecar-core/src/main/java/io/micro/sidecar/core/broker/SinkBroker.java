@@ -6,9 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import reactor.core.publisher.BufferOverflowStrategy;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -32,6 +34,8 @@ import reactor.core.publisher.Sinks;
  */
 final class SinkBroker implements Broker {
 
+  private static final Predicate<String> ALL_GROUPS = queue -> true;
+
   private final BrokerConfig config;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
   private final LongAdder dropped = new LongAdder();
@@ -54,9 +58,33 @@ final class SinkBroker implements Broker {
       published.increment();
       Topic t = topics.get(name);
       if (t != null) {
-        t.publish(message);
+        t.publish(message, true, ALL_GROUPS);
       }
     });
+  }
+
+  /**
+   * Offers {@code message} now, on the caller's thread, to the plain subscribers of {@code topic} if
+   * {@code plain}, and to one member of each of its queue groups that {@code groups} accepts: the
+   * {@link HttpBroker} delivers here the share of a message that falls to this sidecar.
+   *
+   * @return false if the broker is closed
+   */
+  boolean deliver(String topic, Message message, boolean plain, Predicate<String> groups) {
+    if (closed) {
+      return false;
+    }
+    Topic t = topics.get(requireTopic(topic));
+    if (t != null) {
+      t.publish(message, plain, groups);
+    }
+    return true;
+  }
+
+  /** The queue groups of {@code topic} that have members right now. */
+  Set<String> queues(String topic) {
+    Topic t = topics.get(requireTopic(topic));
+    return t == null ? Set.of() : t.members.groups.keySet();
   }
 
   @Override
@@ -166,16 +194,18 @@ final class SinkBroker implements Broker {
     private volatile Members members = Members.EMPTY;
     private final AtomicLong dropped = new AtomicLong();
 
-    void publish(Message message) {
+    void publish(Message message, boolean plain, Predicate<String> groups) {
       synchronized (emitLock) {
         Members m = members;
-        for (Subscriber s : m.plain) {
-          if (s.offer(message) == Offer.OVERFLOWED) {
-            dropped(1);
+        if (plain) {
+          for (Subscriber s : m.plain) {
+            if (s.offer(message) == Offer.OVERFLOWED) {
+              dropped(1);
+            }
           }
         }
-        for (Group g : m.groups.values()) {
-          if (g.deliver(message, config.bufferSize())) {
+        for (Map.Entry<String, Group> g : m.groups.entrySet()) {
+          if (groups.test(g.getKey()) && g.getValue().deliver(message, config.bufferSize())) {
             dropped(1);
           }
         }

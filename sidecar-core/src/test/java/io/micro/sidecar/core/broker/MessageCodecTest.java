@@ -46,4 +46,32 @@ class MessageCodecTest {
     String base64 = json.substring("{\"Header\":{},\"Body\":\"".length(), json.length() - 2);
     assertThat(base64).doesNotContain("\n").endsWith("=").isEqualTo(Base64.getEncoder().encodeToString(body));
   }
+
+  private static Message decode(String json) {
+    return MessageCodec.decode(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void decodesWhatItEncodes() {
+    Message m = Message.of(Map.of("Content-Type", "text/plain", ":topic", "foo"), new byte[] {0, (byte) 0xff, 42});
+    assertThat(MessageCodec.decode(MessageCodec.encode(m))).isEqualTo(m);
+  }
+
+  @Test
+  void decodesKeysInAnyCaseIgnoresOthersAndTakesNullForEmpty() {
+    assertThat(decode("{\"header\":{\"A\":\"1\"},\"BODY\":\"aGk=\",\"Extra\":[1,{\"x\":2}]}"))
+        .isEqualTo(Message.of(Map.of("A", "1"), "hi".getBytes(StandardCharsets.UTF_8)));
+    assertThat(decode("{\"Header\":null,\"Body\":null}")).isEqualTo(Message.of(null, null));
+    assertThat(decode("{}")).isEqualTo(Message.of(null, null));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "", "[]", "{\"Body\":\"not base64!\"}", "{\"Body\":42}", "{\"Header\":{\"A\":1}}",
+      "{\"Header\":[]}", "{\"Body\":\"aGk=\"", "{} {}"})
+  void refusesWhatIsNotAMessageWithAReason(String json) {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> decode(json))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("expected");
+  }
 }

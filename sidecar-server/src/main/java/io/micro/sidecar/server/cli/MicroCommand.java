@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.cli;
 
+import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SecurityConfig;
@@ -29,6 +30,10 @@ final class MicroCommand implements Runnable {
   @Option(names = "--registry_address", paramLabel = "<host:port,...>",
       description = "Comma-separated registry endpoints (etcd default 127.0.0.1:2379). Env MICRO_REGISTRY_ADDRESS.")
   String registryAddress;
+
+  @Option(names = "--broker", paramLabel = "<memory|http>", defaultValue = "memory",
+      description = "Broker: memory (this sidecar's subscribers only) or http (every sidecar sharing the registry, as go-micro's http broker). Env MICRO_BROKER. Default: ${DEFAULT-VALUE}.")
+  String broker;
 
   @Option(names = "--client_request_timeout", paramLabel = "<duration>", defaultValue = "5s",
       converter = DurationConverter.class,
@@ -155,5 +160,13 @@ final class MicroCommand implements Runnable {
     List<String> addresses = registryAddress == null || registryAddress.isBlank()
         ? List.of() : Arrays.stream(registryAddress.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     return new RegistryConfig(kind, addresses);
+  }
+
+  BrokerConfig.Kind brokerKind() {
+    try {
+      return BrokerConfig.Kind.of(broker);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker': " + e.getMessage());
+    }
   }
 }

@@ -129,6 +129,10 @@ final class SidecarCommand implements Callable<Integer> {
       description = "Create a W3C traceparent when a request has none, and give calls to apps a child span id. Env MICRO_SIDECAR_TRACE_CREATE. Default: ${DEFAULT-VALUE}.")
   boolean traceCreate;
 
+  @Option(names = "--advertise_address", paramLabel = "<host>",
+      description = "Host other sidecars reach this one at under --broker=http. Env MICRO_SIDECAR_ADVERTISE_ADDRESS. Default: the --address host, or 127.0.0.1 when listening on every interface.")
+  String advertiseAddress;
+
   SidecarCommand(MicroCommand micro, ToIntFunction<SidecarConfig> runner) {
     this.micro = micro;
     this.runner = runner;
@@ -216,9 +220,18 @@ final class SidecarCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_overflow': " + e.getMessage());
     }
     try {
-      return new BrokerConfig(brokerBuffer, overflow);
+      BrokerConfig config = new BrokerConfig(brokerBuffer, overflow);
+      return micro.brokerKind() == BrokerConfig.Kind.HTTP ? http(config) : config;
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_buffer': " + e.getMessage());
+    }
+  }
+
+  private BrokerConfig http(BrokerConfig config) {
+    try {
+      return config.withHttp(advertiseAddress);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--advertise_address': " + e.getMessage());
     }
   }
 

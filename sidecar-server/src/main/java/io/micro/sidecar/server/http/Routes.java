@@ -28,6 +28,8 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
   private final HealthHandler health;
   private final CatchAllRpcHandler catchAllRpc;
   private final ProxyHandler proxy;
+  /** {@code /_sub}, only under {@code --broker=http}. */
+  private final PeerDeliveryHandler peers;
 
   /**
    * @param appHealth a fresh probe of the attached app, when there is one
@@ -40,6 +42,8 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
     this.rpc = new RpcHandler(client, config.maxBodyBytes());
     this.broker = new BrokerHandler(broker, config.maxBodyBytes(), sessions);
     this.health = new HealthHandler(appHealth.map(p -> p), ready);
+    this.peers = broker instanceof io.micro.sidecar.core.broker.HttpBroker http
+        ? new PeerDeliveryHandler(http, config.maxBodyBytes()) : null;
     this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC
         ? new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes()) : null;
     this.proxy = config.handler() == SidecarConfig.Handler.PROXY
@@ -63,6 +67,8 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
       case "/health" -> health.app(res);
       case "/healthz" -> health.live(res);
       case "/readyz" -> health.ready(res);
+      case "/_sub" -> peers != null ? peers.handle(req, res, uri)
+          : Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
       case "/", "" -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
       default -> proxy != null ? proxy.handle(req, res, path) : catchAllRpc.handle(req, res, uri.rawPath());
     };

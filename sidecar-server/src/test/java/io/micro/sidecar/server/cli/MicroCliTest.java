@@ -204,6 +204,31 @@ class MicroCliTest {
   }
 
   @Test
+    void theGlobalBrokerFlagSharesMessagesOverHttpAdvertisedAtTheGivenOrListenHost() {
+    assertThat(run("sidecar")).isZero();
+    assertThat(started.broker().kind()).isEqualTo(BrokerConfig.Kind.MEMORY);
+
+    assertThat(run("--broker=http", "sidecar", "--broker_buffer=64")).isZero();
+    assertThat(started.broker()).isEqualTo(new BrokerConfig(64, BrokerConfig.Overflow.DROP_OLDEST).withHttp(""));
+    assertThat(started.broker().advertiseHost(started.listen())).as("listening on every interface").isEqualTo("127.0.0.1");
+
+    assertThat(run("--broker", "HTTP", "sidecar", "--address=10.1.2.3:8081")).isZero();
+    assertThat(started.broker().advertiseHost(started.listen())).isEqualTo("10.1.2.3");
+
+    assertThat(run(Map.of("MICRO_BROKER", "http", "MICRO_SIDECAR_ADVERTISE_ADDRESS", "sidecar-a.local"), "sidecar")).isZero();
+    assertThat(started.broker().kind()).isEqualTo(BrokerConfig.Kind.HTTP);
+    assertThat(started.broker().advertiseHost(started.listen())).isEqualTo("sidecar-a.local");
+
+    started = null;
+    assertThat(run("--broker=nats", "sidecar")).isEqualTo(2);
+    assertOneLine("'--broker': 'nats' (expected: memory or http)");
+    err.getBuffer().setLength(0);
+    assertThat(run("--broker=http", "sidecar", "--advertise_address=a/b")).isEqualTo(2);
+    assertOneLine("'--advertise_address': 'a/b' (expected: a host name or IP address)");
+    assertThat(started).isNull();
+  }
+
+  @Test
   void environmentNamesFollowTheContract() {
     assertThat(EnvDefaults.variable("micro", "--registry_address")).isEqualTo("MICRO_REGISTRY_ADDRESS");
     assertThat(EnvDefaults.variable("micro", "--enable_tls")).isEqualTo("MICRO_ENABLE_TLS");
