@@ -71,12 +71,16 @@ final class TopicRegistrar implements AutoCloseable {
   /** Keys to reconcile; emitted under {@code this}, since sinks reject concurrent emission. */
   private final Sinks.Many<Key> pending = Sinks.many().unicast().onBackpressureBuffer();
   private final Disposable worker;
+  /** Completes when the worker has finished its last reconciliation after {@link #close}. */
+  private final Sinks.Empty<Void> drained = Sinks.empty();
   private volatile Address address;
   private volatile boolean closed;
 
   TopicRegistrar(Registry registry) {
     this.registry = registry;
-    this.worker = pending.asFlux().concatMap(this::reconcile).subscribe();
+    this.worker = pending.asFlux().concatMap(this::reconcile)
+        .doFinally(signal -> drained.tryEmitEmpty())
+        .subscribe();
   }
 
   /** From now on nodes point at {@code host:port}; registers what is waiting for it. Call once. */
@@ -187,11 +191,21 @@ final class TopicRegistrar implements AutoCloseable {
         List.of(new Node(id, a.host, a.port, Map.of("secure", "false", "broker", "http"))));
   }
 
-  /** Stops reconciling and deregisters every node still registered; blocks the caller up to {@code timeout}. */
+  /**
+   * Stops reconciling and deregisters every node still registered; blocks the caller up to about
+   * twice {@code timeout} (the reconciliation under way, then the deregistrations).
+   */
   void close(Duration timeout) {
     synchronized (this) {
       closed = true;
       pending.tryEmitComplete();
+    }
+    // The reconciliation under way (a deregistration, say) finishes rather than being cut off
+    // half-done; those still queued see the flag and do nothing, and the sweep below covers them.
+    try {
+      drained.asMono().block(timeout);
+    } catch (RuntimeException e) {
+      log.warn("broker: a subscription node registration still under way at shutdown was cut: {}", e.toString());
     }
     worker.dispose();
     Address a = address;

@@ -96,6 +96,21 @@ class TopicRegistrarTest {
   }
 
   @Test
+  void closingRightAfterTheLastSubscriberLeftStillDeregisters() {
+    nodes.listening("127.0.0.1", 9000);
+    for (int i = 0; i < 20; i++) {
+      String topic = "t" + i;
+      nodes.join(topic, null);
+      await().atMost(WAIT).until(() -> lookup(topic).size() == 1);
+      nodes.leave(topic, null);
+    }
+    nodes.close();
+    for (int i = 0; i < 20; i++) {
+      assertThat(lookup("t" + i)).as("t%d", i).isEmpty();
+    }
+  }
+
+  @Test
   void aNodeAtOurOwnAddressIsOursWhateverItsId() {
     nodes.listening("127.0.0.1", 9000);
     assertThat(nodes.own(new Node("t-stale", "127.0.0.1", 9000, null))).isTrue();
