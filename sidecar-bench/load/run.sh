@@ -27,6 +27,7 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v haproxy >/dev/null || need+=(haproxy)
+command -v hey >/dev/null || need+=(hey)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
@@ -143,6 +144,39 @@ done
 rss_load_kb=$(ps -o rss= -p $rpc_pid | tr -d ' ')
 rss_proxy_kb=$(ps -o rss= -p $proxy_pid | tr -d ' ')
 
+# (b) latency at a fixed 1,000 requests/s: 16 connections, 1 KiB bodies, hey's per-worker rate limit
+kib=$(python3 -c 'print("x" * 1000)')
+rpc_kib='{"service":"go.micro.srv.bench","method":"Bench.Call","request":{"name":"'$kib'"}}'
+jsonrpc_kib='{"method":"Bench.Call","params":[{"name":"'$kib'"}],"id":0}'
+latency_targets=(
+  "app direct|http://127.0.0.1:$app_port/|$jsonrpc_kib"
+  "nginx proxy|http://127.0.0.1:$nginx_port/|$jsonrpc_kib"
+  "haproxy|http://127.0.0.1:$haproxy_port/|$jsonrpc_kib"
+  "sidecar proxy handler|http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_kib"
+  "sidecar /rpc|http://127.0.0.1:$rpc_port/rpc|$rpc_kib"
+)
+lat_rows=()
+direct_p50=; direct_p90=; direct_p99=
+rss_fixed_kb=0
+for t in "${latency_targets[@]}"; do
+  IFS='|' read -r name url body <<< "$t"
+  out=$(hey -z "$duration" -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url")
+  pct() { awk -v p="$1" '$1 == p"%" && $2 == "in" {printf "%.3f", $3 * 1000}' <<< "$out"; }
+  p50=$(pct 50); p90=$(pct 90); p99=$(pct 99)
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<< "$out")
+  bad=$(awk '/\[[0-9]+\]/ && $1 != "[200]" {n += $2} END {print n + 0}' <<< "$out")
+  if [ "$name" = "app direct" ]; then direct_p50=$p50; direct_p90=$p90; direct_p99=$p99; fi
+  if [ "$name" = "sidecar /rpc" ]; then rss_fixed_kb=$(ps -o rss= -p $rpc_pid | tr -d ' '); fi
+  lat_rows+=("$name|$rps|$p50|$p90|$p99|$bad")
+done
+lat_table="| target | requests/s | p50 ms | p90 ms | p99 ms | added p50 | added p90 | added p99 | non-200 |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for r in "${lat_rows[@]}"; do
+  IFS='|' read -r name rps p50 p90 p99 bad <<< "$r"
+  add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+  lat_table+=$'\n'"| $name | $rps | $p50 | $p90 | $p99 | $(add "$p50" "$direct_p50") | $(add "$p90" "$direct_p90") | $(add "$p99" "$direct_p99") | $bad |"
+done
+
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(java -version 2>&1 | head -1)"
 table="| target | requests/s | ratio to haproxy | p50 | p99 | errors |
 |---|---:|---:|---:|---:|---|"
@@ -151,12 +185,15 @@ for r in "${results[@]}"; do
   ratio=$(awk -v a="$rps" -v b="$haproxy_rps" 'BEGIN { printf "%.2f", a / b }')
   table+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errors |"
 done
-summary="Sidecar (/rpc one) RSS: idle $((rss_idle_kb / 1024)) MiB, after load $((rss_load_kb / 1024)) MiB; proxy-handler sidecar after load $((rss_proxy_kb / 1024)) MiB. Start to first answer: ${first_answer_ms} ms."
+summary="Sidecar (/rpc one) RSS: idle $((rss_idle_kb / 1024)) MiB, after the throughput runs $((rss_load_kb / 1024)) MiB, under 1,000 requests/s $((rss_fixed_kb / 1024)) MiB; proxy-handler sidecar after the throughput runs $((rss_proxy_kb / 1024)) MiB. Start to first answer (bin/micro with a built jar, process start to the first 200): ${first_answer_ms} ms."
 
 echo
 echo "Machine: $machine"
 echo "wrk -t$threads -c$connections -d$duration --latency, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "$table"
+echo
+echo "Latency at 1,000 requests/s (hey -c 16 -q 62.5, 1 KiB bodies), added over app direct:"
+echo "$lat_table"
 echo "$summary"
 
 if [ -n "$write" ]; then
@@ -166,9 +203,15 @@ Run $(date -u +%Y-%m-%d) on: $machine.
 Command: \`sidecar-bench/load/run.sh --write --duration $duration --connections $connections --threads $threads\`
 (\`wrk -t$threads -c$connections -d$duration --latency\`, POST with a JSON body; the app is nginx returning a fixed JSON-RPC reply).
 
+(a) Throughput, \`wrk -t$threads -c$connections -d$duration --latency\`:
+
 $table
 
-$summary
+(b) Latency at a fixed 1,000 requests/s, \`hey -z $duration -c 16 -q 62.5 -m POST\` with a 1 KiB JSON body; \"added\" is over app direct in the same run, in ms:
+
+$lat_table
+
+(c) $summary
 <!-- load:end -->"
   python3 - "$doc" "$block" <<'PY'
 import re, sys

@@ -116,6 +116,7 @@ public final class Telemetry implements AutoCloseable {
 
   @Override
   public void close() {
+    accessLog.close();
     sidecarMeters.close();
     meters.close();
   }
