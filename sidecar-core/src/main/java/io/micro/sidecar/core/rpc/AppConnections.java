@@ -80,6 +80,8 @@ public final class AppConnections implements AutoCloseable {
         .runOn(loops)
         .keepAlive(true)
         .followRedirect(false)
+        // the request head and body are written separately: Nagle must not hold the body back
+        .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
     if (trust.isPresent()) {
       java.io.File ca = trust.get().toFile();
