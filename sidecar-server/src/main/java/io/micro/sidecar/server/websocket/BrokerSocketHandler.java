@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -63,8 +62,13 @@ public final class BrokerSocketHandler {
   private final int maxFrameBytes;
   private final Duration pingEvery;
   private final WebsocketServerSpec spec;
-  /** The last message encoded and its JSON: every subscriber of one publish gets the same instance. */
-  private final AtomicReference<Encoded> last = new AtomicReference<>();
+  /**
+   * Each message's JSON, encoded once however many subscribers and topics are being delivered at the
+   * same time: keyed by the message instance (weak keys compare by identity), bounded.
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<Message, byte[]> encoded =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(1024)
+          .executor(Runnable::run).build();
 
   public BrokerSocketHandler(Broker broker, Sessions sessions) {
     this(broker, sessions, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PING_EVERY);
@@ -128,13 +132,8 @@ public final class BrokerSocketHandler {
     if (m == PING) {
       return new PingWebSocketFrame();
     }
-    Encoded e = last.get();
-    if (e == null || e.message != m) {
-      e = new Encoded(m, MessageCodec.encode(m));
-      last.set(e);
-    }
     // Each frame wraps the shared array in its own buffer; nothing writes to it.
-    return new TextWebSocketFrame(Unpooled.wrappedBuffer(e.json));
+    return new TextWebSocketFrame(Unpooled.wrappedBuffer(encoded.get(m, MessageCodec::encode)));
   }
 
   /** Sends a close frame, and cuts the connection if the peer does not take it in time. */
@@ -143,5 +142,4 @@ public final class BrokerSocketHandler {
         .timeout(CLOSE_TIMEOUT, Mono.fromRunnable(() -> in.withConnection(Connection::dispose)));
   }
 
-  private record Encoded(Message message, byte[] json) {}
 }
