@@ -146,8 +146,11 @@ public final class ServiceCodec {
     }
   }
 
-  /** Names and ids become etcd key segments and log fields, so they must be plain. */
-  private static boolean validName(String s) {
+  /**
+   * Names and ids become etcd key segments and log fields, so they must be plain: at most 255
+   * characters, no {@code /}, whitespace or control characters.
+   */
+  public static boolean validName(String s) {
     if (s.length() > 255) {
       return false;
     }

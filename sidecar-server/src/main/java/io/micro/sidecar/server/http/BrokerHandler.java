@@ -2,6 +2,7 @@ package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
+import io.micro.sidecar.core.registry.ServiceCodec;
 import io.micro.sidecar.server.websocket.BrokerSocketHandler;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -60,16 +61,8 @@ final class BrokerHandler {
 
   /** Topics and queues become registry names with {@code --broker=http}, so they follow the same rules. */
   private static boolean plain(String name) {
-    if (name.length() > 200) {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c <= ' ' || c == '/' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
-        return false;
-      }
-    }
-    return true;
+    // "topic:" + the topic must still be a valid service name
+    return name.length() <= 200 && ServiceCodec.validName(name);
   }
 
   private Mono<Void> publish(HttpServerRequest req, HttpServerResponse res, String topic) {
