@@ -171,7 +171,7 @@ final class EtcdCache implements AutoCloseable {
         })
         .subscribeOn(loop)
         .timeout(Duration.ofSeconds(2), Mono.empty())
-        .block();
+        .block(Duration.ofSeconds(3));
   }
 
   // ---- on the loop ----
