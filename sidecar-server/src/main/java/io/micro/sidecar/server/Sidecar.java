@@ -15,6 +15,7 @@ import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.core.selector.SelectorConfig;
+import io.micro.sidecar.server.http.BufferBudget;
 import io.micro.sidecar.server.http.ConnectionLimits;
 import io.micro.sidecar.server.http.Guard;
 import io.micro.sidecar.server.http.Routes;
@@ -40,8 +41,10 @@ import reactor.netty.resources.LoopResources;
  * connections to apps, HTTP server and the app's registration, and releases them in reverse in {@link #close()}.
  *
  * <p>Shutdown (SIGTERM, SIGINT or {@link #close()}) goes: not ready; deregister the app; keep
- * serving for the shutdown delay while that propagates; close WebSockets with 1001; stop accepting
- * and let in-flight requests finish; close the broker, the registry, the pool and the loops. It takes at most the
+ * serving for the shutdown delay while that propagates; close WebSockets with 1001; stop accepting;
+ * answer every request from then on with {@code Connection: close}, giving idle keep-alive connections
+ * up to a second to send a last one; let in-flight requests finish and close what is left; close the
+ * broker, the registry, the pool and the loops. It takes at most the
  * shutdown grace; what is left then is cut.
  *
  * <p>{@link #start} and {@link #close} block the calling thread (main, a shutdown hook or a test),
@@ -52,6 +55,8 @@ public final class Sidecar implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
+  /** How long idle keep-alive connections may still send a last request once draining starts. */
+  private static final Duration DRAIN_SETTLE = Duration.ofSeconds(1);
 
   private final SidecarConfig config;
   private final LoopResources loops;
@@ -60,15 +65,20 @@ public final class Sidecar implements AutoCloseable {
   private final AppConnections connections;
   private final Sessions sessions;
   private final DisposableServer server;
+  /** Every open client connection, for the drain. */
+  private final ChannelGroup channels;
   private final Optional<AppRegistration> app;
   private Telemetry telemetry;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
   private volatile boolean ready = true;
+  /** True once the listener is closed: every answer from then on carries {@code Connection: close}. */
+  private volatile boolean draining;
 
   private Sidecar(SidecarConfig config, LoopResources loops, Registry registry, Broker broker,
-                  AppConnections connections, Sessions sessions, DisposableServer server,
+                  AppConnections connections, Sessions sessions, DisposableServer server, ChannelGroup channels,
                   Optional<AppRegistration> app) {
+    this.channels = channels;
     this.config = config;
     this.loops = loops;
     this.registry = registry;
@@ -106,7 +116,10 @@ public final class Sidecar implements AutoCloseable {
       Sidecar[] self = new Sidecar[1];
       // In-flight requests are tracked in this group so that stopping the server can wait for them.
       ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-      ConnectionLimits limits = new ConnectionLimits(config.limits());
+      BufferBudget budget = new BufferBudget(config.limits().maxBufferedBytes());
+      ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
+      telemetry.budget(budget);
+      java.util.function.BooleanSupplier draining = () -> self[0] != null && self[0].draining;
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)
@@ -115,10 +128,10 @@ public final class Sidecar implements AutoCloseable {
           .idleTimeout(config.limits().idleTimeout())
           .doOnChannelInit(limits)
           // the guard is outermost so that CORS and the token cover /stats and /metrics too
-          .handle(new Guard(config.security(), telemetry.observe(new Routes(config, registry, broker, client,
+          .handle(new Guard(config.security(), draining, telemetry.observe(new Routes(config, registry, broker, client,
               balancer, connections,
               app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
-              sessions, () -> self[0] != null && self[0].ready))));
+              sessions, () -> self[0] != null && self[0].ready, budget))));
       if (config.security().tls().isPresent()) {
         http = http.secure(spec -> spec.sslContext(Tls.serverContext(config.security().tls().get())));
       }
@@ -129,7 +142,7 @@ public final class Sidecar implements AutoCloseable {
       if (broker instanceof HttpBroker peers) {
         peers.listening(config.broker().advertiseHost(config.listen()), server.port());
       }
-      self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, app);
+      self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, channels, app);
       self[0].telemetry = telemetry;
       return self[0];
     } catch (RuntimeException e) {
@@ -243,7 +256,17 @@ public final class Sidecar implements AutoCloseable {
       if (open > 0) {
         log.info("closed {} WebSocket(s) with 1001", open);
       }
-      // stops accepting, then waits for in-flight requests until the grace runs out
+      // Stop accepting first, then answer with Connection: close: a client told to reconnect finds the port
+      // closed (a clean refusal) rather than a connection the listener's close resets under its request.
+      server.channel().close().awaitUninterruptibly(RELEASE_TIMEOUT.toMillis());
+      draining = true;
+      // Keep-alive connections get a moment to send one more request, answered with Connection: close,
+      // instead of being closed under a request already on its way.
+      long settle = System.nanoTime() + remaining(deadline, DRAIN_SETTLE).toNanos();
+      while (!channels.isEmpty() && System.nanoTime() < settle) {
+        java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+      }
+      // waits for in-flight requests until the grace runs out, closing idle connections
       try {
         server.disposeNow(remaining(deadline, Duration.ofDays(1)).plusMillis(1));
       } catch (IllegalStateException e) {

@@ -232,6 +232,11 @@ public final class JsonRpcCodec {
     return JsonStringEncoder.getInstance().quoteAsUTF8(method);
   }
 
+  /** The length of what {@link #encodeRequest(ByteBufAllocator, String, byte[])} makes, without making it. */
+  public static int requestLength(String method, byte[] request) {
+    return envelopeSize(quote(method), request.length);
+  }
+
   private static int envelopeSize(byte[] quotedMethod, int requestLength) {
     return METHOD_PREFIX.length + quotedMethod.length + PARAMS_PREFIX.length + requestLength + SUFFIX.length;
   }

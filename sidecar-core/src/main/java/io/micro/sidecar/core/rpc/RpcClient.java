@@ -3,7 +3,6 @@ package io.micro.sidecar.core.rpc;
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.registry.Node;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -101,12 +100,13 @@ public final class RpcClient {
         .send((req, out) -> {
           HttpHeaders h = req.requestHeaders();
           AppConnections.forward(incoming, h);
-          ByteBuf body = JsonRpcCodec.encodeRequest(out.alloc(), request.method(), request.request());
           h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
               .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON)
               .set("Timeout", Long.toString(Math.max(1, deadlineAt - System.nanoTime())))
-              .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-          return out.send(Mono.just(body));
+              .setInt(HttpHeaderNames.CONTENT_LENGTH, JsonRpcCodec.requestLength(request.method(), request.request()));
+          // the buffer is made inside the publisher, when it is about to be written: a caller that goes
+          // away before then leaves nothing allocated behind
+          return out.send(Mono.fromSupplier(() -> JsonRpcCodec.encodeRequest(out.alloc(), request.method(), request.request())));
         })
         .responseSingle((res, content) -> content.asByteArray().defaultIfEmpty(EMPTY)
             .map(bytes -> new AppResponse(res.status(), bytes)));

@@ -109,6 +109,14 @@ final class SidecarCommand implements Callable<Integer> {
       description = "A request's headers must arrive within this (slow clients are dropped). Env MICRO_SIDECAR_HEADER_TIMEOUT. Default: ${DEFAULT-VALUE}.")
   java.time.Duration headerTimeout;
 
+  @Option(names = "--body_timeout", paramLabel = "<duration>", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Longest pause while a request body arrives (slower bodies are cut). Env MICRO_SIDECAR_BODY_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  java.time.Duration bodyTimeout;
+
+  @Option(names = "--max_buffered_bytes", paramLabel = "<bytes>", defaultValue = "" + LimitsConfig.DEFAULT_MAX_BUFFERED_BYTES,
+      description = "Bodies being read and answers not yet taken by clients, together; past it such work gets 503. Env MICRO_SIDECAR_MAX_BUFFERED_BYTES. Default: ${DEFAULT-VALUE}.")
+  long maxBufferedBytes;
+
   @Option(names = "--idle_timeout", paramLabel = "<duration>", defaultValue = "60s", converter = DurationConverter.class,
       description = "Idle keep-alive connections are closed after this. Env MICRO_SIDECAR_IDLE_TIMEOUT. Default: ${DEFAULT-VALUE}.")
   java.time.Duration idleTimeout;
@@ -172,7 +180,8 @@ final class SidecarCommand implements Callable<Integer> {
     }
     LimitsConfig limits;
     try {
-      limits = new LimitsConfig(maxHeaderSize, maxUrlLength, headerTimeout, idleTimeout, maxConnections);
+      limits = new LimitsConfig(maxHeaderSize, maxUrlLength, headerTimeout, bodyTimeout, idleTimeout, maxConnections,
+          maxBufferedBytes);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }

@@ -25,12 +25,12 @@ final class BrokerHandler {
   private static final Logger log = LoggerFactory.getLogger(BrokerHandler.class);
 
   private final Broker broker;
-  private final int maxBodyBytes;
+  private final Bodies bodies;
   private final BrokerSocketHandler socket;
 
-  BrokerHandler(Broker broker, int maxBodyBytes, io.micro.sidecar.server.websocket.Sessions sessions) {
+  BrokerHandler(Broker broker, Bodies bodies, io.micro.sidecar.server.websocket.Sessions sessions) {
     this.broker = broker;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
     this.socket = new BrokerSocketHandler(broker, sessions);
   }
 
@@ -67,12 +67,11 @@ final class BrokerHandler {
 
   private Mono<Void> publish(HttpServerRequest req, HttpServerResponse res, String topic) {
     Map<String, String> header = header(req.requestHeaders());
-    return Bodies.read(req, maxBodyBytes)
+    return bodies.read(req)
         .flatMap(body -> broker.publish(topic, new Message(header, body)))
         .then(Mono.defer(() -> Responses.ok(res)))
-        .onErrorResume(Bodies.BodyTooLargeException.class,
-            e -> Responses.text(res, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage()))
-        .onErrorResume(e -> !(e instanceof Bodies.BodyTooLargeException), e -> {
+        .onErrorResume(Bodies::refused, e -> Bodies.refuse(res, e))
+        .onErrorResume(e -> !Bodies.refused(e) && !Responses.clientGone(e), e -> {
           log.warn("POST /broker?topic={} failed: {}", topic, e.toString());
           return Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, e.getMessage());
         });

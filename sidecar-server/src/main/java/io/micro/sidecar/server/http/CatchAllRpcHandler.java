@@ -20,12 +20,14 @@ final class CatchAllRpcHandler {
 
   private final RpcClient client;
   private final String namespace;
-  private final int maxBodyBytes;
+  private final Bodies bodies;
+  private final BufferBudget budget;
 
-  CatchAllRpcHandler(RpcClient client, String namespace, int maxBodyBytes) {
+  CatchAllRpcHandler(RpcClient client, String namespace, Bodies bodies, BufferBudget budget) {
+    this.budget = budget;
     this.client = client;
     this.namespace = namespace;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
   }
 
   /**
@@ -43,10 +45,10 @@ final class CatchAllRpcHandler {
           "unsupported content type: '" + type + "' (expected: application/json)"));
     }
     return Mono.fromSupplier(() -> PathMapper.map(namespace, decode(rawPath)))
-        .flatMap(route -> Bodies.read(req, maxBodyBytes)
+        .flatMap(route -> bodies.read(req)
             .map(body -> RpcRequestCodec.fromBody(route.service(), route.method(), body)))
         .flatMap(request -> client.call(request, req.requestHeaders()))
-        .flatMap(result -> Responses.json(res, result))
+        .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
         .onErrorResume(e -> RpcHandler.answer(req, res, e));
   }
 

@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -18,18 +17,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.netty.ConnectionObserver;
 import reactor.netty.ChannelPipelineConfigurer;
+import reactor.netty.ConnectionObserver;
 
 /**
- * Connection-level limits Reactor Netty has no setting for: at most {@code maxConnections} open
- * client connections, and a deadline for a request's headers, so that a client trickling a header
- * byte at a time (slow-loris) is dropped instead of holding a connection forever.
+ * Connection-level limits Reactor Netty has no setting for, so that no client holds a connection
+ * longer than its request needs:
  *
- * <p>The header deadline starts with the first byte of a request and ends when the HTTP codec has
- * decoded the request line and headers; it starts again with the first byte of the next request on
- * the connection. Waiting between requests is the idle timeout's business. All state is per channel
- * and touched on its event loop only.
+ * <ul>
+ *   <li>at most {@code maxConnections} open client connections;</li>
+ *   <li>the header deadline: a new connection must deliver its first request's headers within
+ *       {@code headerTimeout} of opening, and any later request within it of its first byte (a silent
+ *       connection or a slow-loris client is dropped; waiting between requests is the idle timeout's
+ *       business);</li>
+ *   <li>the body deadline: while a request body arrives, no pause may last {@code bodyTimeout},
+ *       whether the client is slow to send it or a proxied app slow to take it (nginx's
+ *       {@code client_body_timeout} and {@code proxy_send_timeout} in one);</li>
+ *   <li>large answers are charged to the {@link BufferBudget} until the socket has taken them;</li>
+ *   <li>the write stall: a connection whose client takes none of its answer for {@code idleTimeout}
+ *       is closed, releasing what was queued for it.</li>
+ * </ul>
+ *
+ * <p>All state is per channel and touched on its event loop only.
  */
 public final class ConnectionLimits implements ChannelPipelineConfigurer {
 
@@ -37,11 +46,14 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
   private static final String CODEC = "reactor.left.httpCodec";
 
   private final LimitsConfig limits;
+  private final BufferBudget budget;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong lastRefusalLog = new AtomicLong();
 
-  public ConnectionLimits(LimitsConfig limits) {
+  /** @param budget charged with large answers until their clients have taken them */
+  public ConnectionLimits(LimitsConfig limits, BufferBudget budget) {
     this.limits = limits;
+    this.budget = budget;
   }
 
   int open() {
@@ -62,35 +74,96 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     }
     channel.closeFuture().addListener(f -> open.decrementAndGet());
     if (channel.pipeline().get(CODEC) != null) {
-      RequestClock clock = new RequestClock(limits.headerTimeout().toMillis());
-      channel.pipeline().addBefore(CODEC, "sidecar.headerDeadline.bytes", clock.bytes);
-      channel.pipeline().addAfter(CODEC, "sidecar.headerDeadline.requests", clock.requests);
+      RequestClock clock = new RequestClock(limits, budget);
+      channel.pipeline().addBefore(CODEC, "sidecar.limits.bytes", clock.bytes);
+      channel.pipeline().addAfter(CODEC, "sidecar.limits.requests", clock.requests);
     }
   }
 
-  /** Starts on a request's first byte, stops on its decoded headers, restarts after its response. */
+  /** Where a connection is in its request/response cycle, and the one timer that phase runs. */
   private static final class RequestClock {
-    private final long timeoutMillis;
-    private boolean betweenRequests = true;
-    /** After a 101 the connection speaks WebSocket: no more HTTP requests to time. */
-    private boolean upgraded;
-    private ScheduledFuture<?> deadline;
+    /** Opened, nothing received yet: the header deadline runs from the open. */
+    private static final int FRESH = 0;
+    /** Between requests: the idle timeout's business. */
+    private static final int IDLE = 1;
+    /** A request's first bytes are in, its headers not yet decoded. */
+    private static final int HEADERS = 2;
+    /** Headers decoded, the body still arriving. */
+    private static final int BODY = 3;
+    /** The request is all in; the answer is being made. */
+    private static final int ANSWERING = 4;
+    /** After a 101 the connection speaks WebSocket: no more HTTP to time. */
+    private static final int UPGRADED = 5;
 
-    final ChannelInboundHandlerAdapter bytes = new ChannelInboundHandlerAdapter() {
+    private final BufferBudget budget;
+    private final long headerMillis;
+    private final long bodyMillis;
+    private final long stallMillis;
+    private int phase = FRESH;
+    private boolean answeredEarly;
+    private ScheduledFuture<?> deadline;
+    private ScheduledFuture<?> stall;
+
+    RequestClock(LimitsConfig limits, BufferBudget budget) {
+      this.budget = budget;
+      this.headerMillis = limits.headerTimeout().toMillis();
+      this.bodyMillis = limits.bodyTimeout().toMillis();
+      this.stallMillis = limits.idleTimeout().toMillis();
+    }
+
+    final ChannelDuplexHandler bytes = new ChannelDuplexHandler() {
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        int n = msg instanceof ByteBuf b ? b.readableBytes() : 0;
+        if (n >= BufferBudget.SMALL_ANSWER) {
+          // a large answer stays charged until the socket has taken it all: a client that does not read keeps it
+          budget.charge(n);
+          promise = promise.unvoid();
+          promise.addListener(f -> budget.release(n));
+        }
+        ctx.write(msg, promise);
+      }
+
+      @Override
+      public void handlerAdded(ChannelHandlerContext ctx) {
+        arm(ctx, headerMillis, "request headers not complete");
+      }
+
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!upgraded && betweenRequests && deadline == null && msg instanceof ByteBuf b && b.isReadable()) {
-          deadline = ctx.executor().schedule(() -> {
-            log.debug("closing {}: request headers not complete within {} ms", ctx.channel().remoteAddress(), timeoutMillis);
-            ctx.close();
-          }, timeoutMillis, TimeUnit.MILLISECONDS);
+        if (msg instanceof ByteBuf b && b.isReadable()) {
+          if (phase == IDLE) {
+            phase = HEADERS;
+            arm(ctx, headerMillis, "request headers not complete");
+          } else if (phase == FRESH) {
+            phase = HEADERS;
+          }
         }
         ctx.fireChannelRead(msg);
       }
 
       @Override
+      public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (phase != UPGRADED) {
+          if (!ctx.channel().isWritable() && stall == null) {
+            stall = ctx.executor().schedule(() -> {
+              log.debug("closing {}: the client took none of its answer in {} ms", ctx.channel().remoteAddress(), stallMillis);
+              ctx.close();
+            }, stallMillis, TimeUnit.MILLISECONDS);
+          } else if (ctx.channel().isWritable() && stall != null) {
+            stall.cancel(false);
+            stall = null;
+          }
+        }
+        ctx.fireChannelWritabilityChanged();
+      }
+
+      @Override
       public void channelInactive(ChannelHandlerContext ctx) {
         cancel();
+        if (stall != null) {
+          stall.cancel(false);
+        }
         ctx.fireChannelInactive();
       }
     };
@@ -98,9 +171,18 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     final ChannelDuplexHandler requests = new ChannelDuplexHandler() {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest) {
-          betweenRequests = false;
-          cancel();
+        if (phase != UPGRADED) {
+          if (msg instanceof HttpRequest) {
+            phase = BODY;
+            arm(ctx, bodyMillis, "request body paused");
+          }
+          if (msg instanceof LastHttpContent) {
+            phase = answeredEarly ? IDLE : ANSWERING;
+            answeredEarly = false;
+            cancel();
+          } else if (phase == BODY && !(msg instanceof HttpRequest)) {
+            arm(ctx, bodyMillis, "request body paused");
+          }
         }
         ctx.fireChannelRead(msg);
       }
@@ -111,17 +193,30 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
           // 100 Continue does not end the request; 101 ends HTTP on this connection altogether
           if (r.status().code() == 101) {
             cancel();
-            upgraded = true;
+            phase = UPGRADED;
           }
-        } else if (msg instanceof LastHttpContent && !upgraded) {
-          betweenRequests = true;
+        } else if (msg instanceof LastHttpContent && phase != UPGRADED) {
+          if (phase == BODY) {
+            // answered before the body is all in (a 413, say): the body's deadline keeps running until it ends
+            answeredEarly = true;
+          } else {
+            phase = IDLE;
+          }
         }
         ctx.write(msg, promise);
       }
     };
 
-    RequestClock(long timeoutMillis) {
-      this.timeoutMillis = timeoutMillis;
+    /** (Re)starts the one deadline; when it fires in a phase that is still waiting on the client, the connection closes. */
+    private void arm(ChannelHandlerContext ctx, long millis, String why) {
+      cancel();
+      deadline = ctx.executor().schedule(() -> {
+        deadline = null;
+        if (phase == FRESH || phase == HEADERS || phase == BODY) {
+          log.debug("closing {}: {} within {} ms", ctx.channel().remoteAddress(), why, millis);
+          ctx.close();
+        }
+      }, millis, TimeUnit.MILLISECONDS);
     }
 
     private void cancel() {

@@ -5,12 +5,14 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import org.reactivestreams.Publisher;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -24,7 +26,8 @@ import reactor.netty.http.server.HttpServerResponse;
  * {@code --api_token_open_reads}, reads: GET and HEAD, but no WebSocket other than the registry watch
  * (broker and proxied sockets carry frames in). The token is removed from the request once checked,
  * so it never reaches an app or a broker subscriber, and it is never logged. A request target that
- * does not start with {@code /} is refused first.
+ * does not start with {@code /} is refused first, then one without exactly one {@code Host}
+ * (RFC 9112 §3.2) and a WebSocket upgrade that carries a body.
  */
 public final class Guard implements BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> {
 
@@ -38,9 +41,13 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
   private final List<String> origins;
   private final byte[] token;
   private final boolean openReads;
+  private final BooleanSupplier draining;
 
-  public Guard(SecurityConfig security, BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> next) {
+  /** @param draining true once shutdown drains connections: from then on every answer carries {@code Connection: close} */
+  public Guard(SecurityConfig security, BooleanSupplier draining,
+               BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> next) {
     this.next = next;
+    this.draining = draining;
     this.anyOrigin = security.cors().contains("*");
     this.origins = security.cors();
     this.token = security.apiToken().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
@@ -49,10 +56,29 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
 
   @Override
   public Publisher<Void> apply(HttpServerRequest req, HttpServerResponse res) {
+    if (draining.getAsBoolean()) {
+      // shutting down: every answer tells its client to reconnect, so no client reuses a connection the drain will close
+      res.keepAlive(false);
+    }
     if (!req.uri().startsWith("/")) {
       // absolute-form and other targets would be read differently by different parts of the sidecar
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
           "invalid request target: " + Responses.oneLine(req.uri()) + " (expected: a path starting with /)");
+    }
+    List<String> hosts = req.requestHeaders().getAll(HttpHeaderNames.HOST);
+    if (hosts.size() > 1 || (hosts.isEmpty() && req.version().equals(HttpVersion.HTTP_1_1))) {
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is answered 400
+      res.keepAlive(false);
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Host: " + (hosts.isEmpty() ? "missing" : hosts.size()
+          + " headers") + " (expected: exactly one)");
+    }
+    boolean upgrade = req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+    if (upgrade && hasBody(req)) {
+      // a WebSocket handshake is a GET without a body (RFC 6455 §4.1); upgrading one would hand its body to the
+      // WebSocket codec, where nothing releases it
+      res.keepAlive(false);
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
+          "WebSocket upgrade with a body (expected: none; send messages as frames once upgraded)");
     }
     String origin = req.requestHeaders().get(HttpHeaderNames.ORIGIN);
     boolean allowed = origin == null || anyOrigin || origins.contains(origin);
@@ -63,7 +89,6 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       // the original sidecar answers every OPTIONS at once: a preflight needs nothing more
       return Responses.ok(res);
     }
-    boolean upgrade = req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
     if (upgrade && !allowed) {
       return Responses.text(res, HttpResponseStatus.FORBIDDEN, "origin not allowed: " + Responses.oneLine(origin)
           + " (expected: one of --cors)");
@@ -78,6 +103,12 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       req.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION);
     }
     return next.apply(req, res);
+  }
+
+  private static boolean hasBody(HttpServerRequest req) {
+    String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+    return req.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING)
+        || (length != null && !length.trim().equals("0"));
   }
 
   private boolean authorized(HttpServerRequest req, boolean upgrade) {

@@ -21,11 +21,11 @@ import reactor.netty.http.server.HttpServerResponse;
 final class PeerDeliveryHandler {
 
   private final HttpBroker broker;
-  private final int maxBodyBytes;
+  private final Bodies bodies;
 
-  PeerDeliveryHandler(HttpBroker broker, int maxBodyBytes) {
+  PeerDeliveryHandler(HttpBroker broker, Bodies bodies) {
     this.broker = broker;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, QueryStringDecoder uri) {
@@ -37,7 +37,7 @@ final class PeerDeliveryHandler {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "id: missing (expected: /_sub?id=<node id>)");
     }
     String id = ids.get(0);
-    return Bodies.read(req, maxBodyBytes)
+    return bodies.read(req)
         .defaultIfEmpty(new byte[0])
         .flatMap(body -> {
           Message message;
@@ -55,7 +55,6 @@ final class PeerDeliveryHandler {
             case CLOSED -> Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "broker: closed (expected: a running sidecar)");
           };
         })
-        .onErrorResume(Bodies.BodyTooLargeException.class,
-            e -> Responses.text(res, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage()));
+        .onErrorResume(Bodies::refused, e -> Bodies.refuse(res, e));
   }
 }

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -29,8 +30,8 @@ import reactor.netty.http.server.HttpServerResponse;
  * {@code <namespace>.v1.<svc>}), keeping path, query, method, headers and body, streaming both ways,
  * and adding {@code X-Forwarded-For/-Proto/-Host}. WebSocket upgrades go to {@link WebSocketProxy}.
  *
- * <p>The deadline ({@code --client_request_timeout}) bounds the wait for the app's response headers,
- * not the streaming of a long body. Errors are one line of text: 404 unknown service, 503 no node or
+ * <p>The deadline ({@code --client_request_timeout}) bounds the wait for the app's response headers
+ * once the request is all sent: neither a long upload nor the streaming of a long answer counts. Errors are one line of text: 404 unknown service, 503 no node or
  * connection refused, 502 a broken exchange, 504 no answer in time.
  */
 final class ProxyHandler {
@@ -117,19 +118,24 @@ final class ProxyHandler {
    * than the client's responseTimeout, which adds and removes a pipeline handler on every request.)
    */
   private Mono<Integer> forward(HttpServerRequest req, HttpServerResponse res, Node node) {
-    return http.request(req.method())
-        .uri(connections.uri(node.address(), node.port(), req.uri()))
-        .send((out, body) -> {
-          forwardedHeaders(req, out.requestHeaders());
-          return body.send(req.receive().retain());
-        })
-        .response((in, body) -> {
-          res.status(in.status());
-          copyResponseHeaders(in.responseHeaders(), res.responseHeaders());
-          return Flux.concat(Mono.just(in.status().code()), Mono.from(res.send(body.retain())).then(Mono.empty()));
-        })
-        .timeout(Mono.delay(deadline), status -> Mono.never())
-        .last();
+    return Mono.defer(() -> {
+      // The deadline starts once the request is all sent, as Envoy's and nginx's do: a long upload to a
+      // healthy app is not a slow answer.
+      Sinks.Empty<Void> sent = Sinks.empty();
+      return http.request(req.method())
+          .uri(connections.uri(node.address(), node.port(), req.uri()))
+          .send((out, body) -> {
+            forwardedHeaders(req, out.requestHeaders());
+            return body.send(req.receive().retain()).then().doOnSuccess(done -> sent.tryEmitEmpty());
+          })
+          .response((in, body) -> {
+            res.status(in.status());
+            copyResponseHeaders(in.responseHeaders(), res.responseHeaders());
+            return Flux.concat(Mono.just(in.status().code()), Mono.from(res.send(body.retain())).then(Mono.empty()));
+          })
+          .timeout(sent.asMono().then(Mono.delay(deadline)), status -> Mono.never())
+          .last();
+    });
   }
 
   /** The caller's headers minus hop-by-hop ones, plus where the request came from. */

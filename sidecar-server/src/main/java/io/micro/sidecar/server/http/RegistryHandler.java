@@ -27,12 +27,15 @@ final class RegistryHandler {
   static final String CACHE_AGE = "X-Registry-Cache-Age";
 
   private final Registry registry;
-  private final int maxBodyBytes;
+  private final Bodies bodies;
+  private final BufferBudget budget;
   private final RegistryWatchHandler watch;
 
-  RegistryHandler(Registry registry, int maxBodyBytes, io.micro.sidecar.server.websocket.Sessions sessions) {
+  RegistryHandler(Registry registry, Bodies bodies, BufferBudget budget,
+                  io.micro.sidecar.server.websocket.Sessions sessions) {
+    this.budget = budget;
     this.registry = registry;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
     this.watch = new RegistryWatchHandler(registry, sessions);
   }
 
@@ -64,12 +67,18 @@ final class RegistryHandler {
     age(res);
     return registry.lookup(name).flatMap(found -> found.isEmpty()
         ? Responses.text(res, HttpResponseStatus.NOT_FOUND, "Service not found")
-        : Responses.json(res, ServiceCodec.encode(found)));
+        : answer(res, ServiceCodec.encode(found)));
   }
 
   private Mono<Void> list(HttpServerResponse res) {
     age(res);
-    return registry.list().flatMap(all -> Responses.json(res, ServiceCodec.encode(all)));
+    return registry.list().flatMap(all -> answer(res, ServiceCodec.encode(all)));
+  }
+
+  /** A large answer is charged to the budget until the client has taken it. */
+  private Mono<Void> answer(HttpServerResponse res, byte[] json) {
+    return budget.holding(json.length, Responses.json(res, json))
+        .onErrorResume(BufferBudget.ExhaustedException.class, e -> Bodies.refuse(res, e));
   }
 
   /**
@@ -86,17 +95,16 @@ final class RegistryHandler {
   /** Reads a Service whatever the Content-Type (curl -d sends form-urlencoded) and applies it. */
   private Mono<Void> write(HttpServerRequest req, HttpServerResponse res,
                            java.util.function.Function<Service, Mono<Void>> action) {
-    return Bodies.read(req, maxBodyBytes)
+    return bodies.read(req)
         .map(ServiceCodec::decodeRegistration)
         .flatMap(action)
         .then(Mono.defer(() -> Responses.ok(res)))
         .onErrorResume(InvalidServiceException.class,
             e -> Responses.text(res, HttpResponseStatus.BAD_REQUEST, e.getMessage()))
-        .onErrorResume(Bodies.BodyTooLargeException.class,
-            e -> Responses.text(res, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage()))
-        .onErrorResume(e -> !(e instanceof InvalidServiceException), e -> {
+        .onErrorResume(Bodies::refused, e -> Bodies.refuse(res, e))
+        .onErrorResume(e -> !(e instanceof InvalidServiceException) && !Responses.clientGone(e), e -> {
           log.warn("{} /registry failed: {}", req.method(), e.toString());
-          return Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "registry unavailable: " + e);
+          return Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "registry unavailable: " + Responses.reason(e));
         });
   }
 

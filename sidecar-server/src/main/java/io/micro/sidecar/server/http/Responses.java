@@ -59,6 +59,26 @@ public final class Responses {
     return b.toString();
   }
 
+  /**
+   * Why something failed, for a client: the message without Java class names. A registry that gave up
+   * retrying etcd says so rather than naming Reactor's exception.
+   */
+  public static String reason(Throwable e) {
+    if (reactor.core.Exceptions.isRetryExhausted(e)) {
+      return "etcd unreachable" + (e.getCause() == null || e.getCause().getMessage() == null
+          ? "" : " (" + oneLine(e.getCause().getMessage()) + ")");
+    }
+    if (e instanceof java.util.concurrent.TimeoutException) {
+      return "timed out";
+    }
+    return e.getMessage() == null ? "internal error" : oneLine(e.getMessage());
+  }
+
+  /** The client closed its connection: there is no one to answer and nothing went wrong here (counted 499). */
+  public static boolean clientGone(Throwable e) {
+    return e instanceof reactor.netty.channel.AbortedException;
+  }
+
   /** 200 with an empty body. */
   public static Mono<Void> ok(HttpServerResponse res) {
     return res.status(HttpResponseStatus.OK)

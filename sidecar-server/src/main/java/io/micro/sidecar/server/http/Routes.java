@@ -37,15 +37,16 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
    */
   public Routes(SidecarConfig config, Registry registry, Broker broker, RpcClient client, Balancer balancer,
                 AppConnections connections, Optional<? extends Supplier<Mono<ProbeResult>>> appHealth,
-                Sessions sessions, BooleanSupplier ready) {
-    this.registry = new RegistryHandler(registry, config.maxBodyBytes(), sessions);
-    this.rpc = new RpcHandler(client, config.maxBodyBytes());
-    this.broker = new BrokerHandler(broker, config.maxBodyBytes(), sessions);
+                Sessions sessions, BooleanSupplier ready, BufferBudget budget) {
+    Bodies bodies = new Bodies(config.maxBodyBytes(), budget);
+    this.registry = new RegistryHandler(registry, bodies, budget, sessions);
+    this.rpc = new RpcHandler(client, bodies, budget);
+    this.broker = new BrokerHandler(broker, bodies, sessions);
     this.health = new HealthHandler(appHealth.map(p -> p), ready);
     this.peers = broker instanceof io.micro.sidecar.core.broker.HttpBroker http
-        ? new PeerDeliveryHandler(http, config.maxBodyBytes()) : null;
+        ? new PeerDeliveryHandler(http, bodies) : null;
     this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC
-        ? new CatchAllRpcHandler(client, config.namespace(), config.maxBodyBytes()) : null;
+        ? new CatchAllRpcHandler(client, config.namespace(), bodies, budget) : null;
     this.proxy = config.handler() == SidecarConfig.Handler.PROXY
         ? new ProxyHandler(connections, balancer, config.namespace(), config.client().requestTimeout(), sessions) : null;
   }

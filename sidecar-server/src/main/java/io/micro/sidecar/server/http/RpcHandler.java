@@ -24,11 +24,13 @@ final class RpcHandler {
   private static final Logger log = LoggerFactory.getLogger(RpcHandler.class);
 
   private final RpcClient client;
-  private final int maxBodyBytes;
+  private final Bodies bodies;
+  private final BufferBudget budget;
 
-  RpcHandler(RpcClient client, int maxBodyBytes) {
+  RpcHandler(RpcClient client, Bodies bodies, BufferBudget budget) {
+    this.budget = budget;
     this.client = client;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res) {
@@ -36,10 +38,10 @@ final class RpcHandler {
       res.header(HttpHeaderNames.ALLOW, "POST");
       return Responses.error(res, MicroError.of(MicroError.RPC_ID, 405, "method not allowed"));
     }
-    return Bodies.read(req, maxBodyBytes)
+    return bodies.read(req)
         .map(body -> parse(req, body))
         .flatMap(request -> client.call(request, req.requestHeaders()))
-        .flatMap(result -> Responses.json(res, result))
+        .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
         .onErrorResume(e -> answer(req, res, e));
   }
 
@@ -69,7 +71,14 @@ final class RpcHandler {
     if (e instanceof Bodies.BodyTooLargeException) {
       return Responses.error(res, MicroError.of(MicroError.RPC_ID, 413, e.getMessage()));
     }
+    if (e instanceof BufferBudget.ExhaustedException) {
+      res.header(HttpHeaderNames.RETRY_AFTER, "1");
+      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 503, e.getMessage()));
+    }
+    if (Responses.clientGone(e)) {
+      return Mono.error(e);
+    }
     log.warn("{} {} failed: {}", req.method(), req.uri(), e.toString());
-    return Responses.error(res, MicroError.of(MicroError.RPC_ID, 500, "internal error: " + e.getClass().getSimpleName()));
+    return Responses.error(res, MicroError.of(MicroError.RPC_ID, 500, "internal error"));
   }
 }

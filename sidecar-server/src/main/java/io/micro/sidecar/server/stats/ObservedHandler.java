@@ -18,7 +18,8 @@ import reactor.netty.http.server.HttpServerResponse;
  *
  * <p>The status counted is the one answered: what the handler set on the response, or, when the
  * handler failed before sending headers, the 500 reactor-netty then sends; a client that went away
- * before any answer is counted as 499 (nginx's "client closed request"); an accepted WebSocket upgrade
+ * before any answer (cancelling the handler, or failing it by closing) is counted as 499 (nginx's
+ * "client closed request"); an accepted WebSocket upgrade
  * as 101, when its session ends. Requests reactor-netty refuses before any handler runs (a malformed
  * request line, say) are not seen.
  */
@@ -63,15 +64,22 @@ final class ObservedHandler implements BiFunction<HttpServerRequest, HttpServerR
 
   static int status(HttpServerRequest req, HttpServerResponse res, SignalType signal) {
     if (!res.hasSentHeaders()) {
+      if (signal == SignalType.CANCEL || (signal == SignalType.ON_ERROR && closed(res))) {
+        return 499;
+      }
       if (signal == SignalType.ON_ERROR) {
         return 500;
-      }
-      if (signal == SignalType.CANCEL) {
-        return 499;
       }
     }
     int status = res.status().code();
     return status == 200 && req.isWebsocket() ? 101 : status;
+  }
+
+  /** The client's connection is gone: a failure then is the client leaving, not a 500. */
+  private static boolean closed(HttpServerResponse res) {
+    boolean[] closed = {false};
+    res.withConnection(c -> closed[0] = !c.channel().isActive());
+    return closed[0];
   }
 
   /** The body's length as declared; -1 when it was streamed without one. */

@@ -45,6 +45,14 @@ final class SidecarMeters implements AutoCloseable {
         .description("The most direct memory Netty may reserve").register(registry);
   }
 
+  void budget(io.micro.sidecar.server.http.BufferBudget budget) {
+    Gauge.builder("sidecar.buffered", budget, b -> b.used()).baseUnit("bytes")
+        .description("Request bodies being read and answers not yet taken by clients (--max_buffered_bytes bounds it)")
+        .register(registry);
+    FunctionCounter.builder("sidecar.buffered.refused", budget, b -> b.refused())
+        .description("Requests answered 503 because --max_buffered_bytes was spent").register(registry);
+  }
+
   void watch(Telemetry.Watched w) {
     Gauge.builder("sidecar.registry.cache.age", w.registry(), r -> r.cacheAge().toMillis() / 1000.0)
         .baseUnit("seconds").description("How stale the registry cache may be (0 for the memory registry)")

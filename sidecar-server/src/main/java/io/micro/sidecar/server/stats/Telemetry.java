@@ -60,6 +60,11 @@ public final class Telemetry implements AutoCloseable {
   }
 
   /** Starts reporting the registry's cache age, the broker's counters, the pool and the selector. */
+  /** Reports the buffering budget: bytes held and work refused for want of room. */
+  public void budget(io.micro.sidecar.server.http.BufferBudget budget) {
+    sidecarMeters.budget(budget);
+  }
+
   public void watch(Registry registry, Broker broker, AppConnections connections, Selector selector) {
     Watched w = new Watched(registry, broker, connections, selector);
     sidecarMeters.watch(w);

@@ -30,8 +30,11 @@ public final class RegistryWatchHandler {
 
   public Mono<Void> handle(HttpServerResponse res, String service) {
     return res.sendWebsocket((in, out) -> {
-      // Reading the inbound side releases whatever the client sends and tells us when it leaves.
-      Mono<Void> gone = in.receive().then();
+      // Reading the inbound side tells us when the client leaves; reactor-netty releases each frame once
+      // it has been seen. Nothing here may drop a frame: an operator that drops one (then(), count(),
+      // filter()) discards it, and reactor-netty's discard hook releases it, so the release that follows
+      // fails and kills the watch. Mapping each frame to a token hands nothing on to be discarded.
+      Mono<Void> gone = in.receiveFrames().map(frame -> Boolean.TRUE).then();
       return sessions.track(out, out.sendObject(registry.watch()
               .filter(e -> service == null || service.equals(e.service().name()))
               .map(e -> new TextWebSocketFrame(Unpooled.wrappedBuffer(ServiceCodec.encode(e))))

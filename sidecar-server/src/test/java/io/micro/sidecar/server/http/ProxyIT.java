@@ -116,6 +116,24 @@ class ProxyIT {
   }
 
   @Test
+  void aSlowUploadLongerThanTheDeadlineReachesAHealthyApp() throws Exception {
+    // 48 MiB at about 8 MiB/s: three times the 2 s deadline, which starts once the request is all sent
+    int size = 48 * 1024 * 1024;
+    byte[] chunk = new byte[256 * 1024];
+    java.util.Arrays.fill(chunk, (byte) 'u');
+    HttpRequest upload = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/foo/slow-upload"))
+        .timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.fromPublisher(reactor.adapter.JdkFlowAdapter.publisherToFlowPublisher(
+            reactor.core.publisher.Flux.range(0, size / chunk.length)
+                .delayElements(Duration.ofMillis(30))
+                .map(i -> java.nio.ByteBuffer.wrap(chunk))), size))
+        .build();
+    HttpResponse<String> r = http.send(upload, HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(r.body()).isEqualTo("POST /foo/slow-upload " + size);
+  }
+
+  @Test
   void hopByHopHeadersStayBehind() throws Exception {
     // java.net.http refuses to send Connection, so this one goes through Reactor Netty's client
     int status = reactor.netty.http.client.HttpClient.create()

@@ -40,7 +40,7 @@ class HostileInputIT {
   static void start() {
     app = JsonRpcApp.start("example-1");
     sidecar = Sidecar.start(TestSidecars.local()
-        .withLimits(new LimitsConfig(16 * 1024, 8 * 1024, Duration.ofMillis(500), Duration.ofSeconds(60), 10_000)));
+        .withLimits(LimitsConfig.DEFAULT.withTimeouts(Duration.ofMillis(500), Duration.ofSeconds(30))));
     sidecar.registry().register(new Service("go.micro.srv.example", "", null, null, List.of(app.node())), Registry.NO_TTL)
         .block(Duration.ofSeconds(5));
   }
