@@ -14,14 +14,18 @@ import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.micro.sidecar.core.registry.RegistryEvent;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
 
 /**
  * The app this sidecar stands beside: registered at start as node {@code <name>-<uuid>}, deregistered
- * while its health checks fail and registered again when they pass, and deregistered for good at
- * shutdown. Owns its health checker.
+ * while its health checks fail and registered again when they pass, restored while healthy if anyone
+ * else deletes it (anti-entropy), and deregistered for good at shutdown. Owns its health checker and
+ * the watch that restores it.
  *
  * <p>Registration never waits for the registry: a registry that is down (etcd) keeps the
  * registration and writes it when it can.
@@ -29,11 +33,16 @@ import reactor.netty.http.client.HttpClient;
 final class AppRegistration implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AppRegistration.class);
+  /** How often the registration is checked for, besides the watch. */
+  static final Duration ANTI_ENTROPY_EVERY = Duration.ofSeconds(10);
 
   private final Registry registry;
   private final Service service;
   private final Optional<HealthProbe> probe;
   private final HealthChecker checker;
+  private final reactor.core.Disposable restorer;
+  /** True while the node should be registered: from start, and whenever its health checks pass. */
+  private volatile boolean wanted;
 
   AppRegistration(AppConfig app, HealthConfig health, Registry registry, HttpClient http) {
     this.registry = registry;
@@ -43,6 +52,25 @@ final class AppRegistration implements AutoCloseable {
     register("registered");
     this.checker = probe.map(p -> new HealthChecker(health, p::probe, node.id(), Schedulers.parallel(),
         r -> deregister(), r -> register("registered again"))).orElse(null);
+    // Anti-entropy, as Consul's agent does for its own services: the registration is this sidecar's,
+    // so while the app is healthy a deletion by anyone else is undone, at once when the watch shows it
+    // and at the latest on the next periodic check.
+    this.restorer = Flux.merge(
+            registry.watch()
+                .filter(e -> e.action() == RegistryEvent.Action.DELETE && e.service().name().equals(service.name())
+                    && e.service().nodes().stream().anyMatch(n -> n.id().equals(node.id())))
+                .map(e -> "was deregistered by someone else"),
+            Flux.interval(ANTI_ENTROPY_EVERY, ANTI_ENTROPY_EVERY)
+                .concatMap(tick -> registry.lookup(service.name()).onErrorResume(e -> Mono.empty()))
+                .filter(found -> found.stream().flatMap(v -> v.nodes().stream()).noneMatch(n -> n.id().equals(node.id())))
+                .map(found -> "is missing from the registry"))
+        // a watch that overflowed or ended is resumed; the periodic check covers what it missed
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(ANTI_ENTROPY_EVERY))
+        .filter(why -> wanted)
+        .subscribe(why -> {
+          log.warn("app node {} {} while the app is healthy; registering it again", nodeId(), why);
+          register("restored");
+        });
   }
 
   Service service() {
@@ -59,6 +87,7 @@ final class AppRegistration implements AutoCloseable {
   }
 
   private void register(String what) {
+    wanted = true;
     registry.register(service, Registry.NO_TTL).subscribe(
         ok -> { },
         e -> log.warn("app {} not registered yet ({}); the registry keeps retrying", service.name(), e.toString()),
@@ -66,12 +95,15 @@ final class AppRegistration implements AutoCloseable {
   }
 
   private void deregister() {
+    wanted = false;
     registry.deregister(service).subscribe(ok -> { },
         e -> log.warn("could not deregister app node {}: {}", nodeId(), e.toString()));
   }
 
   /** Stops health checking and deregisters the app, waiting up to {@code timeout}. */
   void deregisterNow(Duration timeout) {
+    wanted = false;
+    restorer.dispose();
     if (checker != null) {
       checker.close();
     }
@@ -85,6 +117,8 @@ final class AppRegistration implements AutoCloseable {
 
   @Override
   public void close() {
+    wanted = false;
+    restorer.dispose();
     if (checker != null) {
       checker.close();
     }

@@ -69,6 +69,37 @@ class EtcdSidecarIT {
   }
 
   @Test
+  void theAppsOwnRegistrationDeletedByAnyoneElseComesBackButOneTakenOverHttpStaysDeleted() throws Exception {
+    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
+        .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints()))
+        .withApp(new io.micro.sidecar.core.config.AppConfig("own.app", new HostPort("127.0.0.1", 9090)));
+    try (Sidecar s = Sidecar.start(config)) {
+      String id = s.app().orElseThrow().nodes().get(0).id();
+      String key = "/micro/registry/own.app/" + id;
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(etcd.etcdctl("get", "--keys-only", key)).contains(key));
+      String http = "{\"Name\":\"other.app\",\"Nodes\":[{\"Port\":9092,\"Address\":\"127.0.0.1\",\"Id\":\"other-1\"}]}";
+      assertThat(send(s, "POST", "/registry", http).statusCode()).isEqualTo(200);
+
+      // etcdctl del, and a stray deregistration through another sidecar
+      etcd.etcdctl("del", key);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(etcd.etcdctl("get", "--keys-only", key)).contains(key);
+        assertThat(send(b, "GET", "/registry?service=own.app", null).body()).contains(id);
+      });
+      String ownBody = "{\"Name\":\"own.app\",\"Nodes\":[{\"Id\":\"" + id + "\"}]}";
+      assertThat(send(b, "DELETE", "/registry", ownBody).statusCode()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(send(a, "GET", "/registry?service=own.app", null).body()).contains(id));
+
+      // a registration taken over HTTP is the caller's to keep: deleted stays deleted
+      assertThat(send(b, "DELETE", "/registry", http).statusCode()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(send(s, "GET", "/registry?service=other.app", null).statusCode()).isEqualTo(404));
+    }
+  }
+
+  @Test
   void aServiceRegisteredThroughOneSidecarIsFoundThroughTheOtherAndInEtcd() throws Exception {
     String body = "{\"Name\":\"foo.bar\",\"Nodes\":[{\"Port\":9091,\"Address\":\"127.0.0.1\",\"Id\":\"foo.bar-1\"}]}";
     assertThat(send(a, "POST", "/registry", body).statusCode()).isEqualTo(200);

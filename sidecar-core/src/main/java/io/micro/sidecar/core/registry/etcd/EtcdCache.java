@@ -327,6 +327,14 @@ final class EtcdCache implements AutoCloseable {
     }
   }
 
+  /**
+   * True when etcd is known to lack {@code key}: the cache has listed, hears from etcd, and holds no
+   * such key (someone deleted it). On the loop.
+   */
+  boolean knownMissing(String key) {
+    return listed && reachable && !byKey.containsKey(key);
+  }
+
   private void unreachable(Throwable cause) {
     if (reachable) {
       reachable = false;

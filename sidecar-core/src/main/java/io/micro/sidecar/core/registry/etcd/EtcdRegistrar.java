@@ -65,7 +65,12 @@ final class EtcdRegistrar implements AutoCloseable {
   private final Disposable sweeper;
   private boolean closed;
 
-  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl) {
+  private final java.util.function.Predicate<String> missing;
+
+  /** @param missing on the loop: whether the watched copy knows etcd to lack a key (someone deleted it) */
+  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl,
+                java.util.function.Predicate<String> missing) {
+    this.missing = missing;
     this.client = client;
     this.prefix = prefix;
     this.ticker = ticker;
@@ -150,7 +155,8 @@ final class EtcdRegistrar implements AutoCloseable {
     Own o = own.get(key);
     if (o != null && o.ttl.equals(leaseTtl) && o.lease != 0 && o.pending == null) {
       o.deadline = deadline;
-      if (Arrays.equals(o.value, value)) {
+      if (Arrays.equals(o.value, value) && !missing.test(key)) {
+        // a heartbeat that changes nothing writes nothing; one for a key someone deleted writes it back
         return Mono.just(0L);
       }
       o.value = value;

@@ -48,8 +48,14 @@ public final class EtcdRegistry implements Registry {
         .waitForReady(false)
         .build();
     this.loop = Schedulers.newSingle("etcd-registry", true);
-    this.registrar = new EtcdRegistrar(client, PREFIX, b.ticker, loop, b.defaultTtl);
+    this.registrar = new EtcdRegistrar(client, PREFIX, b.ticker, loop, b.defaultTtl,
+        this::knownMissing);
     this.cache = new EtcdCache(client, PREFIX, b.ticker, loop, b.progressEvery, b.stallAfter, registrar::resynced);
+  }
+
+  /** For the registrar, which is made before the cache it asks. */
+  private boolean knownMissing(String key) {
+    return cache.knownMissing(key);
   }
 
   public static Builder builder() {
