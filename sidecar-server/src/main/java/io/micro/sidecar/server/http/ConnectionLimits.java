@@ -49,6 +49,8 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
   private final BufferBudget budget;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong lastRefusalLog = new AtomicLong();
+  private final AtomicLong lastDecodeLog = new AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder decodeFailures = new java.util.concurrent.atomic.LongAdder();
 
   /** @param budget charged with large answers until their clients have taken them */
   public ConnectionLimits(LimitsConfig limits, BufferBudget budget) {
@@ -58,6 +60,23 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
 
   int open() {
     return open.get();
+  }
+
+  /**
+   * One line per malformed request, at most one every 10 s with a count of those left out: a client
+   * sending broken requests in a loop must not be able to flood the log (reactor-netty's own warning,
+   * silenced in the logging setup, prints every header of the request).
+   */
+  private void decodeFailed(ChannelHandlerContext ctx, Throwable cause) {
+    long now = System.nanoTime();
+    long last = lastDecodeLog.get();
+    if (now - last > TimeUnit.SECONDS.toNanos(10) && lastDecodeLog.compareAndSet(last, now)) {
+      long more = decodeFailures.sumThenReset();
+      log.warn("malformed request from {}: {}{}", ctx.channel().remoteAddress(), cause.getMessage(),
+          more > 0 ? " (" + more + " more since the last such line)" : "");
+    } else {
+      decodeFailures.increment();
+    }
   }
 
   @Override
@@ -81,7 +100,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
   }
 
   /** Where a connection is in its request/response cycle, and the one timer that phase runs. */
-  private static final class RequestClock {
+  private final class RequestClock {
     /** Opened, nothing received yet: the header deadline runs from the open. */
     private static final int FRESH = 0;
     /** Between requests: the idle timeout's business. */
@@ -172,6 +191,9 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (phase != UPGRADED) {
+          if (msg instanceof HttpRequest r && r.decoderResult().isFailure()) {
+            decodeFailed(ctx, r.decoderResult().cause());
+          }
           if (msg instanceof HttpRequest) {
             phase = BODY;
             arm(ctx, bodyMillis, "request body paused");

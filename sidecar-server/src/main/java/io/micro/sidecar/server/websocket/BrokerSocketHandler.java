@@ -4,6 +4,7 @@ import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
 import io.micro.sidecar.core.broker.MessageCodec;
 import io.micro.sidecar.core.broker.SlowSubscriberException;
+import io.micro.sidecar.server.http.Responses;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.TooLongFrameException;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -35,7 +37,8 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  *   <li>The subscription joins the topic before the first inbound frame is published, so a client
  *       receives what it publishes itself.</li>
  *   <li>Messages larger than {@code maxFrameBytes} (fragments aggregated) close the connection with
- *       1009. A subscriber that overflows under the CLOSE policy is closed with 1013; a peer that does
+ *       1009, frames with reserved bits set with 1002, text messages that are not UTF-8 with 1007
+ *       (RFC 6455 §5.2, §8.1); pongs are read and dropped. A subscriber that overflows under the CLOSE policy is closed with 1013; a peer that does
  *       not read even that is cut off after {@link #CLOSE_TIMEOUT}. Closing the broker closes with 1001.</li>
  *   <li>A ping goes out every {@code pingEvery} so idle connections survive proxies and NATs; the
  *       client's pongs are discarded.</li>
@@ -112,13 +115,23 @@ public final class BrokerSocketHandler {
             "subscriber fell behind; messages were lost"));
     Mono<Void> reading = in.aggregateFrames(maxFrameBytes)
         .receiveFrames()
-        .filter(f -> f instanceof TextWebSocketFrame || f instanceof BinaryWebSocketFrame)
-        // copied while reactor-netty still holds the frame; it releases it after this returns
-        .map(f -> new Message(header, ByteBufUtil.getBytes(f.content())))
-        .concatMap(m -> broker.publish(topic, m))
+        // Each frame is read (and a message's bytes copied) while reactor-netty still holds it; it releases
+        // the frame after this returns. No frame may be filtered out here: a dropped frame is discarded,
+        // which releases it, and reactor-netty's own release would then fail and kill the connection.
+        .map(f -> inbound(f, header))
+        // a forbidden frame is answered with its close before reading stops: stopping first would make
+        // reactor-netty send a close of its own, without a status
+        .concatMap(m -> m instanceof Message message ? broker.publish(topic, message)
+            : m instanceof WebSocketCloseStatus refused
+                ? close(in, out, refused.code(), refused.reasonText()).then(Mono.error(new Refused()))
+                : Mono.empty())
         .then()
-        .onErrorResume(e -> e instanceof TooLongFrameException || e instanceof CorruptedWebSocketFrameException,
+        .onErrorResume(e -> e instanceof TooLongFrameException
+                || (e instanceof CorruptedWebSocketFrameException c && c.closeStatus().code() == 1009),
             e -> close(in, out, WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message larger than " + maxFrameBytes + " bytes"))
+        .onErrorResume(CorruptedWebSocketFrameException.class,
+            e -> close(in, out, e.closeStatus().code(), Responses.oneLine(e.getMessage())))
+        .onErrorResume(Refused.class, e -> Mono.empty())
         .doFinally(signal -> gone.tryEmitEmpty());
     // Writing first: it joins the topic before reading publishes anything.
     return Mono.when(writing, reading)
@@ -126,6 +139,31 @@ public final class BrokerSocketHandler {
           log.debug("broker socket on topic {} ended: {}", topic, e.toString());
           return Mono.empty();
         });
+  }
+
+  /**
+   * What a client frame means: a message to publish, a close status for a frame RFC 6455 forbids
+   * (reserved bits without a negotiated extension: 1002; a text message that is not UTF-8: 1007), or
+   * nothing (a token, for pongs and the like).
+   */
+  private static Object inbound(WebSocketFrame f, Map<String, String> header) {
+    if (f.rsv() != 0) {
+      return new WebSocketCloseStatus(WebSocketCloseStatus.PROTOCOL_ERROR.code(), "reserved bits set (no extension was negotiated)");
+    }
+    if (f instanceof TextWebSocketFrame && !ByteBufUtil.isText(f.content(), StandardCharsets.UTF_8)) {
+      return new WebSocketCloseStatus(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "text message is not valid UTF-8");
+    }
+    if (f instanceof TextWebSocketFrame || f instanceof BinaryWebSocketFrame) {
+      return new Message(header, ByteBufUtil.getBytes(f.content()));
+    }
+    return Boolean.FALSE;
+  }
+
+  /** Ends reading after a forbidden frame, once its close has been sent. */
+  private static final class Refused extends RuntimeException {
+    Refused() {
+      super("frame refused", null, false, false);
+    }
   }
 
   private WebSocketFrame frame(Message m) {

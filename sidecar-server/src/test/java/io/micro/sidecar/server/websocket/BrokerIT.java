@@ -127,6 +127,35 @@ class BrokerIT {
   }
 
   @Test
+  void pongsAndOtherControlFramesLeaveTheSubscriptionAlive() throws Exception {
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=pongs", 0)) {
+      // unsolicited pongs are allowed (RFC 6455 §5.5.3); browsers send them as keepalives
+      c.send(0xA, true, "keepalive".getBytes(StandardCharsets.UTF_8));
+      c.send(0xA, true, new byte[0]);
+      c.sendText("hello world");
+      RawWebSocket.Frame f = c.read();
+      assertThat(f.opcode()).isEqualTo(RawWebSocket.TEXT);
+      assertThat(f.text()).isEqualTo(HELLO_FRAME);
+    }
+  }
+
+  @Test
+  void framesRfc6455ForbidsCloseTheConnectionWithTheirCode() throws Exception {
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=rsv", 0)) {
+      c.send(0x40 | RawWebSocket.TEXT, true, "compressed?".getBytes(StandardCharsets.UTF_8));
+      assertThat(c.readUntilClose()).as("reserved bit without an extension").isEqualTo(1002);
+    }
+    try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=utf8", 0)) {
+      c.send(RawWebSocket.TEXT, true, new byte[] {'a', (byte) 0xC3, (byte) 0x28});
+      assertThat(c.readUntilClose()).as("text that is not UTF-8").isEqualTo(1007);
+    }
+    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=utf8"))) {
+      c.sendText("still fine");
+      assertThat(take(c.frames)).contains("\"Body\":\"c3RpbGwgZmluZQ==\"");
+    }
+  }
+
+  @Test
   void binaryFramesArePublishedWithTheUpgradeRequestsContentType() throws Exception {
     try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=typed"), "Content-Type", "application/octet-stream")) {
       c.sendBinary(new byte[] {0, (byte) 0xff, 42});
