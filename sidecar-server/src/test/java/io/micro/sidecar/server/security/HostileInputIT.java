@@ -154,7 +154,17 @@ class HostileInputIT {
         request("broker: GET without upgrade", get("/broker?topic=t"), 400, "broker: GET needs a WebSocket upgrade"),
         request("broker: bad WebSocket version", "GET /broker?topic=t HTTP/1.1\r\nHost: sidecar\r\nConnection: Upgrade\r\n"
             + "Upgrade: websocket\r\nSec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 0, ""),
+        // WebSocket handshakes that carry a body: refused before the upgrade, where the body once leaked
+        request("websocket: registry watch upgrade with a body", "GET /registry HTTP/1.1\r\nHost: sidecar\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Content-Length: 1\r\n\r\nx", 400, "WebSocket upgrade with a body"),
+        request("websocket: broker upgrade with a chunked body", "GET /broker?topic=t HTTP/1.1\r\nHost: sidecar\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", 400, "WebSocket upgrade with a body"),
         // HTTP itself
+        request("http: no Host", "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "Host: missing"),
+        request("http: two Hosts", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", 400,
+            "Host: 2 headers"),
         request("http: request line over the limit", get("/registry?service=" + "a".repeat(9000)), 414, ""),
         request("http: headers over the limit", "GET /registry HTTP/1.1\r\nHost: sidecar\r\nX-Big: " + "b".repeat(20_000)
             + "\r\nConnection: close\r\n\r\n", 431, ""),
