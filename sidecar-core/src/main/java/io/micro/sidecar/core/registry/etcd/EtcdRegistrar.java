@@ -29,7 +29,8 @@ import reactor.core.scheduler.Scheduler;
 import reactor.util.retry.Retry;
 
 /**
- * This sidecar's own registrations in etcd: one key per node, each attached to a lease.
+ * This sidecar's own registrations in etcd: one key per node, attached to a lease. The new nodes of
+ * one registration share one lease and are written together, all or none.
  *
  * <p>Leases are kept alive by jetcd's single keep-alive stream (one stream for all leases, a message
  * per lease every third of its TTL), never by a call per lease. A registration without a TTL lives
@@ -48,6 +49,8 @@ final class EtcdRegistrar implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EtcdRegistrar.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+  /** Puts per transaction: etcd's default {@code --max-txn-ops} is 128. */
+  static final int TXN_OPS = 128;
   /**
    * One attempt's bound. A write that a dying leader swallowed only fails after etcd's own request
    * timeout (about 7 s); trying again sooner reaches the new leader. Puts of the same key, value and
@@ -62,6 +65,8 @@ final class EtcdRegistrar implements AutoCloseable {
   private final Duration defaultTtl;
   /** etcd key → registration; loop only. */
   private final Map<String, Own> own = new HashMap<>();
+  /** lease → how many of our keys ride on it; loop only. One registration's nodes share one lease. */
+  private final Map<Long, Integer> leaseUsers = new HashMap<>();
   private final Disposable sweeper;
   private boolean closed;
 
@@ -89,9 +94,95 @@ final class EtcdRegistrar implements AutoCloseable {
    * Either way the registration is kept and re-asserted until deregistered.
    */
   Mono<Long> register(Service service, Duration ttl) {
-    return onWorker(() -> Flux.fromIterable(service.nodes())
-        .concatMap(node -> upsert(service, node, ttl))
-        .reduce(0L, Math::max));
+    return onWorker(() -> {
+      List<Node> fresh = new ArrayList<>();
+      List<Node> known = new ArrayList<>();
+      for (Node node : service.nodes()) {
+        (renewable(key(prefix, service.name(), node.id()), leaseTtl(ttl)) ? known : fresh).add(node);
+      }
+      Flux<Long> renewed = Flux.fromIterable(known).concatMap(node -> upsert(service, node, ttl));
+      Mono<Long> added = fresh.size() > 1 ? establishAll(service, fresh, ttl)
+          : Flux.fromIterable(fresh).concatMap(node -> upsert(service, node, ttl)).reduce(0L, Math::max);
+      return Flux.concat(renewed, added).reduce(0L, Math::max);
+    });
+  }
+
+  private Duration leaseTtl(Duration ttl) {
+    return ttl != null && !ttl.isZero() ? ttl : defaultTtl;
+  }
+
+  /** An owned key on a live lease of that TTL: registering it again renews it in place. On the loop. */
+  private boolean renewable(String key, Duration leaseTtl) {
+    Own o = own.get(key);
+    return o != null && o.ttl.equals(leaseTtl) && o.lease != 0 && o.pending == null;
+  }
+
+  /**
+   * The new nodes of one registration, all or none: one lease, the keys written in transactions of
+   * {@link #TXN_OPS} (etcd refuses larger ones by default). Should the caller give up half-way, the
+   * lease is revoked, which deletes what was written. Should etcd fail, every node is kept and
+   * re-asserted on its own, as a single registration is.
+   */
+  private Mono<Long> establishAll(Service service, List<Node> nodes, Duration ttl) {
+    Duration leaseTtl = leaseTtl(ttl);
+    long deadline = ttl != null && !ttl.isZero() ? ticker.read() + ttl.toNanos() : Long.MAX_VALUE;
+    List<Own> group = new ArrayList<>(nodes.size());
+    for (Node node : nodes) {
+      String key = key(prefix, service.name(), node.id());
+      Own old = own.get(key);
+      if (old != null) {
+        old.stop();
+        release(old.lease);
+      }
+      group.add(new Own(key, ServiceCodec.encode(service.withNodes(List.of(node))), leaseTtl, deadline));
+    }
+    long seconds = Math.max(1, (leaseTtl.toMillis() + 999) / 1000);
+    long[] lease = {0};
+    boolean[] done = {false};
+    return call(() -> client.getLeaseClient().grant(seconds))
+        .publishOn(loop)
+        .flatMapMany(granted -> {
+          lease[0] = granted.getID();
+          return Flux.fromIterable(group).buffer(TXN_OPS).concatMap(batch -> call(() -> {
+            io.etcd.jetcd.Txn txn = client.getKVClient().txn();
+            io.etcd.jetcd.op.Op[] puts = batch.stream().map(o -> io.etcd.jetcd.op.Op.put(EtcdCache.bytes(o.key),
+                ByteSequence.from(o.value), PutOption.builder().withLeaseId(granted.getID()).build()))
+                .toArray(io.etcd.jetcd.op.Op[]::new);
+            return txn.Then(puts).commit();
+          }).map(r -> r.getHeader().getRevision()));
+        })
+        .reduce(0L, Math::max)
+        .publishOn(loop)
+        .doOnNext(revision -> {
+          done[0] = true;
+          for (Own o : group) {
+            if (own.get(o.key) != null && own.get(o.key) != o) {
+              own.get(o.key).stop();
+            }
+            own.put(o.key, o);
+            o.revision = revision;
+            o.lease = lease[0];
+            hold(lease[0]);
+            o.keepAlive = client.getLeaseClient().keepAlive(lease[0], new LeaseObserver(o, lease[0]));
+          }
+          log.info("registered {} nodes of {} on lease {}", group.size(), service.name(), Long.toHexString(lease[0]));
+        })
+        .doOnError(e -> {
+          // etcd failed: keep the registration, as for a single node, and put each back on its own
+          log.warn("registering {} nodes of {} failed ({}); each is registered again on its own", group.size(),
+              service.name(), e.toString());
+          revokeLater(lease[0]);
+          for (Own o : group) {
+            own.put(o.key, o);
+            reassert(o);
+          }
+        })
+        .doOnCancel(() -> loop.schedule(() -> {
+          if (!done[0]) {
+            // the caller gave up: none of it stays
+            revokeLater(lease[0]);
+          }
+        }));
   }
 
   /** Deletes the keys of the nodes named; completes with the revision of the last delete. */
@@ -123,7 +214,7 @@ final class EtcdRegistrar implements AutoCloseable {
           List<Long> ids = new ArrayList<>();
           for (Own o : own.values()) {
             o.stop();
-            if (o.lease != 0) {
+            if (o.lease != 0 && !ids.contains(o.lease)) {
               ids.add(o.lease);
             }
           }
@@ -164,7 +255,7 @@ final class EtcdRegistrar implements AutoCloseable {
     }
     if (o != null) {
       o.stop();
-      revokeLater(o.lease);
+      release(o.lease);
     }
     Own fresh = new Own(key, value, leaseTtl, deadline);
     own.put(key, fresh);
@@ -186,6 +277,7 @@ final class EtcdRegistrar implements AutoCloseable {
             return Mono.just(0L);
           }
           o.lease = granted.getID();
+          hold(o.lease);
           o.keepAlive = client.getLeaseClient().keepAlive(granted.getID(), new LeaseObserver(o, granted.getID()));
           return put(o, granted.getID());
         });
@@ -216,7 +308,7 @@ final class EtcdRegistrar implements AutoCloseable {
         .publishOn(loop);
     if (o != null && o.lease != 0) {
       long lease = o.lease;
-      return delete.doOnSuccess(r -> revokeLater(lease));
+      return delete.doOnSuccess(r -> release(lease));
     }
     return delete;
   }
@@ -227,6 +319,7 @@ final class EtcdRegistrar implements AutoCloseable {
       return;
     }
     o.stopKeepAlive();
+    release(o.lease);
     o.lease = 0;
     o.pending = Mono.defer(() -> own.get(o.key) == o ? establish(o) : Mono.just(0L))
         .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5))
@@ -254,6 +347,21 @@ final class EtcdRegistrar implements AutoCloseable {
     return Mono.fromFuture(request)
         .timeout(ATTEMPT_TIMEOUT)
         .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1)));
+  }
+
+  /** One more key on {@code lease}. On the loop. */
+  private void hold(long lease) {
+    if (lease != 0) {
+      leaseUsers.merge(lease, 1, Integer::sum);
+    }
+  }
+
+  /** One key fewer on {@code lease}; the last one out revokes it. On the loop. */
+  private void release(long lease) {
+    if (lease != 0 && leaseUsers.merge(lease, -1, Integer::sum) <= 0) {
+      leaseUsers.remove(lease);
+      revokeLater(lease);
+    }
   }
 
   private void revokeLater(long lease) {

@@ -71,6 +71,46 @@ class EtcdRegistryIT {
         .isEqualTo("/micro/registry/foo/foo-a");
   }
 
+  private static Service many(String name, int nodes) {
+    List<Node> list = new ArrayList<>(nodes);
+    for (int i = 0; i < nodes; i++) {
+      list.add(new Node(name + "-" + i, "10.0." + (i / 250) + "." + (i % 250), 8080, null));
+    }
+    return new Service(name, "", null, null, list);
+  }
+
+  private static int keys(EtcdCluster etcd, String name) throws Exception {
+    return (int) etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/" + name + "/").lines()
+        .filter(l -> !l.isBlank()).count();
+  }
+
+  @Test
+  void aRegistrationOfManyNodesIsWrittenOnOneLeaseAllOrNone() throws Exception {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    a.register(many("bulk", 10_000), Registry.NO_TTL).block(WAIT);
+    assertThat(ids(a, "bulk")).hasSize(10_000);
+    assertThat(keys(etcd, "bulk")).isEqualTo(10_000);
+    assertThat(etcd.etcdctl("lease", "list").lines().filter(l -> l.matches("[0-9a-f]{16}"))).as("leases").hasSize(1);
+    // taking one node out leaves the others on their lease
+    a.deregister(new Service("bulk", "", null, null, List.of(new Node("bulk-7", "", 0, null)))).block(WAIT);
+    assertThat(keys(etcd, "bulk")).isEqualTo(9_999);
+
+    // a caller that gives up half-way leaves nothing behind
+    Service big = many("abandoned", 40_000);
+    java.util.concurrent.atomic.AtomicReference<reactor.core.Disposable> registering = new java.util.concurrent.atomic.AtomicReference<>();
+    reactor.core.Disposable watching = a.watch()
+        .filter(e -> e.service().name().equals("abandoned"))
+        .take(1)
+        .subscribe(first -> registering.get().dispose());
+    registering.set(a.register(big, Registry.NO_TTL).subscribe());
+    await().atMost(WAIT).untilAsserted(() -> assertThat(registering.get().isDisposed()).isTrue());
+    await().atMost(WAIT).untilAsserted(() -> assertThat(keys(etcd, "abandoned")).isZero());
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "abandoned")).isEmpty());
+    watching.dispose();
+    assertThat(keys(etcd, "bulk")).isEqualTo(9_999);
+  }
+
   @Test
   void aKeyInGoMicrosLayoutWrittenWithEtcdctlIsDiscoveredAndOursReadsBackTheSame() throws Exception {
     EtcdCluster etcd = own(EtcdCluster.start(1));
