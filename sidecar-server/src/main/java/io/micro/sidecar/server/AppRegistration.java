@@ -33,8 +33,6 @@ import reactor.netty.http.client.HttpClient;
 final class AppRegistration implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AppRegistration.class);
-  /** How often the registration is checked for, besides the watch. */
-  static final Duration ANTI_ENTROPY_EVERY = Duration.ofSeconds(10);
 
   private final Registry registry;
   private final Service service;
@@ -44,7 +42,8 @@ final class AppRegistration implements AutoCloseable {
   /** True while the node should be registered: from start, and whenever its health checks pass. */
   private volatile boolean wanted;
 
-  AppRegistration(AppConfig app, HealthConfig health, Registry registry, HttpClient http) {
+  /** @param checkEvery how often the registration is checked for, besides the watch ({@code --register_interval}) */
+  AppRegistration(AppConfig app, HealthConfig health, Registry registry, HttpClient http, Duration checkEvery) {
     this.registry = registry;
     Node node = new Node(app.name() + "-" + UUID.randomUUID(), app.address().host(), app.address().port(), null);
     this.service = new Service(app.name(), "", null, null, List.of(node));
@@ -60,12 +59,12 @@ final class AppRegistration implements AutoCloseable {
                 .filter(e -> e.action() == RegistryEvent.Action.DELETE && e.service().name().equals(service.name())
                     && e.service().nodes().stream().anyMatch(n -> n.id().equals(node.id())))
                 .map(e -> "was deregistered by someone else"),
-            Flux.interval(ANTI_ENTROPY_EVERY, ANTI_ENTROPY_EVERY)
+            Flux.interval(checkEvery, checkEvery)
                 .concatMap(tick -> registry.lookup(service.name()).onErrorResume(e -> Mono.empty()))
                 .filter(found -> found.stream().flatMap(v -> v.nodes().stream()).noneMatch(n -> n.id().equals(node.id())))
                 .map(found -> "is missing from the registry"))
         // a watch that overflowed or ended is resumed; the periodic check covers what it missed
-        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(ANTI_ENTROPY_EVERY))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(checkEvery))
         .filter(why -> wanted)
         .subscribe(why -> {
           log.warn("app node {} {} while the app is healthy; registering it again", nodeId(), why);

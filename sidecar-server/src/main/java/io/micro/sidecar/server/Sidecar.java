@@ -111,7 +111,8 @@ public final class Sidecar implements AutoCloseable {
       Sessions sessions = new Sessions();
       Optional<AppRegistration> app = Optional.empty();
       if (config.app().isPresent()) {
-        app = Optional.of(new AppRegistration(config.app().get(), config.health(), registry, connections.http()));
+        app = Optional.of(new AppRegistration(config.app().get(), config.health(), registry, connections.http(),
+            config.lifecycle().registerInterval()));
       }
       Sidecar[] self = new Sidecar[1];
       // In-flight requests are tracked in this group so that stopping the server can wait for them.

@@ -49,6 +49,11 @@ class SidecarProcessIT {
 
   /** Reads the output in the background; returns the port once the sidecar says it listens. */
   private static int awaitListening(Process p, BlockingQueue<String> lines) throws Exception {
+    return awaitListening(p, lines, new ArrayList<>());
+  }
+
+  /** As above, keeping the lines read up to the one that says it listens in {@code seen}. */
+  private static int awaitListening(Process p, BlockingQueue<String> lines, List<String> seen) throws Exception {
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
@@ -62,7 +67,6 @@ class SidecarProcessIT {
     }, "sidecar-output");
     reader.setDaemon(true);
     reader.start();
-    List<String> seen = new ArrayList<>();
     for (String line = lines.poll(30, TimeUnit.SECONDS); line != null; line = lines.poll(30, TimeUnit.SECONDS)) {
       seen.add(line);
       Matcher m = LISTENING.matcher(line);
@@ -225,6 +229,23 @@ class SidecarProcessIT {
 
   private static String probe(int i) {
     return "{\"name\":\"foo\",\"nodes\":[{\"id\":\"probe-" + i + "\"}]}";
+  }
+
+  @Test
+  void theOriginalsLaunchLineStarts() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Process p = micro("--register_ttl=30", "--register_interval=15", "--sidecar_address=127.0.0.1:" + port,
+        "--server_name=x", "--selector=cache", "sidecar");
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> seen = new ArrayList<>();
+    assertThat(awaitListening(p, lines, seen)).isEqualTo(port);
+    assertThat(seen).anyMatch(l -> l.equals("micro: ignoring flags of the original micro that mean nothing here: "
+        + "--server_name, --selector"));
+    p.destroy();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test

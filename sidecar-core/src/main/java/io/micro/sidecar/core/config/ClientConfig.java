@@ -15,12 +15,14 @@ import java.time.Duration;
  *                       ({@code --client_idle_timeout}, default 4 s)
  * @param ejectAfter     consecutive failures that eject a node ({@code --client_eject_after}, default 5)
  * @param ejectFor       how long an ejected node gets no calls ({@code --client_eject_for}, default 30 s)
+ * @param poolTtl        a pooled connection is not reused once this old; zero: no limit
+ *                       ({@code --client_pool_ttl}, go-micro's flag; default none)
  */
 public record ClientConfig(Duration requestTimeout, int retries, int poolSize, Duration idleTimeout,
-                           int ejectAfter, Duration ejectFor) {
+                           int ejectAfter, Duration ejectFor, Duration poolTtl) {
 
   public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(5), 1, 128, Duration.ofSeconds(4),
-      5, Duration.ofSeconds(30));
+      5, Duration.ofSeconds(30), Duration.ZERO);
 
   public ClientConfig {
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -32,20 +34,23 @@ public record ClientConfig(Duration requestTimeout, int retries, int poolSize, D
     if (poolSize < 1) {
       throw new IllegalArgumentException("pool size " + poolSize + " (expected: 1 or more)");
     }
+    if (poolTtl.isNegative()) {
+      throw new IllegalArgumentException("pool ttl " + GoDuration.format(poolTtl) + " (expected: zero or positive)");
+    }
     if (ejectAfter < 1) {
       throw new IllegalArgumentException("eject after " + ejectAfter + " (expected: 1 or more)");
     }
   }
 
   public ClientConfig withRequestTimeout(Duration timeout) {
-    return new ClientConfig(timeout, retries, poolSize, idleTimeout, ejectAfter, ejectFor);
+    return new ClientConfig(timeout, retries, poolSize, idleTimeout, ejectAfter, ejectFor, poolTtl);
   }
 
   public ClientConfig withRetries(int retries) {
-    return new ClientConfig(requestTimeout, retries, poolSize, idleTimeout, ejectAfter, ejectFor);
+    return new ClientConfig(requestTimeout, retries, poolSize, idleTimeout, ejectAfter, ejectFor, poolTtl);
   }
 
   public ClientConfig withEjection(int after, Duration duration) {
-    return new ClientConfig(requestTimeout, retries, poolSize, idleTimeout, after, duration);
+    return new ClientConfig(requestTimeout, retries, poolSize, idleTimeout, after, duration, poolTtl);
   }
 }

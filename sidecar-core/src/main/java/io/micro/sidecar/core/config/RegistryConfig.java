@@ -17,7 +17,11 @@ public record RegistryConfig(Kind kind, List<String> addresses) {
           return k;
         }
       }
-      throw new IllegalArgumentException("'" + text + "' (expected: memory or etcd)");
+      if (text.equalsIgnoreCase("etcdv3")) {
+        // the original's name for its etcd v3 registry (go-plugins registry/etcdv3)
+        return ETCD;
+      }
+      throw new IllegalArgumentException("'" + text + "' (expected: memory, etcd or etcdv3; the original's other registries are not supported here)");
     }
 
     @Override

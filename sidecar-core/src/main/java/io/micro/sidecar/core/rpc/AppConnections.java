@@ -66,7 +66,11 @@ public final class AppConnections implements AutoCloseable {
         pools.remove(id + remote);
       }
     };
-    this.provider = ConnectionProvider.builder("apps")
+    ConnectionProvider.Builder pool = ConnectionProvider.builder("apps");
+    if (!config.poolTtl().isZero()) {
+      pool = pool.maxLifeTime(config.poolTtl());
+    }
+    this.provider = pool
         // our own registrar: reactor-netty's would register in Micrometer's global registry, per node
         .metrics(true, () -> registrar)
         .maxConnections(config.poolSize())

@@ -35,7 +35,17 @@ public final class MicroCli {
           err.println("micro: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
           return 1;
         });
-    return cli.execute(args);
+    OriginalFlags.Scan scan;
+    try {
+      scan = OriginalFlags.scan(args, cli.getSubcommands().keySet());
+    } catch (IllegalArgumentException e) {
+      err.println("micro: " + e.getMessage());
+      return 2;
+    }
+    if (!scan.ignored().isEmpty()) {
+      err.println("micro: ignoring flags of the original micro that mean nothing here: " + String.join(", ", scan.ignored()));
+    }
+    return cli.execute(scan.args());
   }
 
   private static String hint(CommandLine.ParameterException e) {

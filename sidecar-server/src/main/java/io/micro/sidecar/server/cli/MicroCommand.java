@@ -24,7 +24,7 @@ final class MicroCommand implements Runnable {
   CommandSpec spec;
 
   @Option(names = "--registry", paramLabel = "<memory|etcd>", defaultValue = "memory",
-      description = "Registry: memory (embedded, this process only) or etcd. Env MICRO_REGISTRY. Default: ${DEFAULT-VALUE}.")
+      description = "Registry: memory (embedded, this process only) or etcd (etcdv3, the original's name, is the same). Env MICRO_REGISTRY. Default: ${DEFAULT-VALUE}.")
   String registry;
 
   @Option(names = "--registry_address", paramLabel = "<host:port,...>",
@@ -61,6 +61,38 @@ final class MicroCommand implements Runnable {
       converter = DurationConverter.class,
       description = "How long an ejected node gets no calls. Env MICRO_CLIENT_EJECT_FOR. Default: ${DEFAULT-VALUE}.")
   java.time.Duration clientEjectFor;
+
+  @Option(names = "--client_pool_ttl", paramLabel = "<duration>", converter = DurationConverter.class,
+      description = "A pooled connection to an app is not reused once this old (go-micro's flag). Env MICRO_CLIENT_POOL_TTL. Default: no limit.")
+  java.time.Duration clientPoolTtl;
+
+  @Option(names = "--register_ttl", paramLabel = "<seconds>", converter = SecondsConverter.class,
+      description = "The original's global form of 'sidecar --register_ttl', in whole seconds. Env MICRO_REGISTER_TTL.")
+  java.time.Duration registerTtl;
+
+  @Option(names = "--register_interval", paramLabel = "<seconds>", converter = SecondsConverter.class,
+      description = "How often the app's registration is checked for and restored, in whole seconds. Env MICRO_REGISTER_INTERVAL. Default: 10.")
+  java.time.Duration registerInterval;
+
+  @Option(names = "--sidecar_address", paramLabel = "<host:port>",
+      description = "The original's global form of 'sidecar --address'. Env MICRO_SIDECAR_ADDRESS.")
+  String sidecarAddress;
+
+  @Option(names = "--sidecar_handler", paramLabel = "<rpc|proxy>",
+      description = "The original's global form of 'sidecar --handler'.")
+  String sidecarHandler;
+
+  @Option(names = "--sidecar_namespace", paramLabel = "<namespace>",
+      description = "The original's global form of 'sidecar --namespace'.")
+  String sidecarNamespace;
+
+  @Option(names = "--sidecar_cors", paramLabel = "<origins>",
+      description = "The original's global form of 'sidecar --cors'.")
+  String sidecarCors;
+
+  @Option(names = "--broker_address", paramLabel = "<host[:port]>",
+      description = "With --broker=http: the host other sidecars reach this one at (its host part). Env MICRO_BROKER_ADDRESS.")
+  String brokerAddress;
 
   @Option(names = "--enable_tls", arity = "0..1", fallbackValue = "true", defaultValue = "false",
       description = "Serve HTTPS and WSS; needs --tls_cert_file and --tls_key_file. Env MICRO_ENABLE_TLS.")
@@ -102,7 +134,7 @@ final class MicroCommand implements Runnable {
   ClientConfig clientConfig() {
     try {
       return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout,
-          clientEjectAfter, clientEjectFor);
+          clientEjectAfter, clientEjectFor, clientPoolTtl == null ? java.time.Duration.ZERO : clientPoolTtl);
     } catch (IllegalArgumentException e) {
       String m = e.getMessage();
       String flag = m.startsWith("retries") ? "--client_retries"

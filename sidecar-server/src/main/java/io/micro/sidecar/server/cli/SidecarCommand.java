@@ -153,6 +153,15 @@ final class SidecarCommand implements Callable<Integer> {
 
   /** The configuration these flags describe. @throws ParameterException naming the bad flag */
   SidecarConfig config() {
+    // the original's global forms (micro --sidecar_address=.. sidecar) act unless the sidecar flag is given
+    address = sidecarOrGlobal("--address", address, micro.sidecarAddress);
+    handler = sidecarOrGlobal("--handler", handler, micro.sidecarHandler);
+    namespace = sidecarOrGlobal("--namespace", namespace, micro.sidecarNamespace);
+    cors = sidecarOrGlobal("--cors", cors, micro.sidecarCors);
+    registerTtl = sidecarOrGlobal("--register_ttl", registerTtl, micro.registerTtl);
+    if (advertiseAddress == null && micro.brokerAddress != null && !micro.brokerAddress.isBlank()) {
+      advertiseAddress = brokerHost(micro.brokerAddress);
+    }
     HostPort listen = hostPort("--address", address);
     boolean named = serverName != null && !serverName.isBlank();
     boolean addressed = serverAddress != null && !serverAddress.isBlank();
@@ -191,6 +200,23 @@ final class SidecarCommand implements Callable<Integer> {
         namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
         micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins), limits,
         new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate));
+  }
+
+  private <T> T sidecarOrGlobal(String flag, T sidecar, T global) {
+    boolean given = spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption(flag);
+    return given || global == null ? sidecar : global;
+  }
+
+  /** {@code --broker_address} is {@code host:port} or {@code :port} in the original; only its host is advertised here. */
+  private String brokerHost(String brokerAddress) {
+    String a = brokerAddress.trim();
+    if (a.startsWith("[")) {
+      int end = a.indexOf(']');
+      return end > 0 ? a.substring(1, end) : a;
+    }
+    int colon = a.lastIndexOf(':');
+    String host = colon >= 0 && a.indexOf(':') == colon ? a.substring(0, colon) : a;
+    return host.isEmpty() ? null : host;
   }
 
   private HealthConfig health(boolean appAttached) {
@@ -246,7 +272,8 @@ final class SidecarCommand implements Callable<Integer> {
 
   private LifecycleConfig lifecycle() {
     try {
-      return new LifecycleConfig(registerTtl, shutdownDelay, shutdownGrace);
+      return new LifecycleConfig(registerTtl, shutdownDelay, shutdownGrace,
+          micro.registerInterval == null ? LifecycleConfig.DEFAULT_REGISTER_INTERVAL : micro.registerInterval);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--shutdown_delay': " + e.getMessage());
     }

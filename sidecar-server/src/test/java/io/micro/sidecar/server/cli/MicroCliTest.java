@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.ClientConfig;
-import java.time.Duration;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +30,61 @@ class MicroCliTest {
 
   private int run(String... args) {
     return run(Map.of(), args);
+  }
+
+  @Test
+  void theOriginalsGlobalFlagsAct() {
+    assertThat(run("--register_ttl=30", "--register_interval", "15", "--sidecar_address=127.0.0.1:8082",
+        "--sidecar_handler=proxy", "--sidecar_namespace=go.micro.api", "--sidecar_cors=http://a.example",
+        "--client_pool_size=4", "--client_pool_ttl=1m", "--broker=http", "--broker_address=10.0.0.5:8001",
+        "sidecar")).isZero();
+    assertThat(started.lifecycle().registerTtl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(started.lifecycle().registerInterval()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(started.listen()).isEqualTo(new HostPort("127.0.0.1", 8082));
+    assertThat(started.handler()).isEqualTo(SidecarConfig.Handler.PROXY);
+    assertThat(started.namespace()).isEqualTo("go.micro.api");
+    assertThat(started.security().cors()).containsExactly("http://a.example");
+    assertThat(started.client().poolSize()).isEqualTo(4);
+    assertThat(started.client().poolTtl()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(started.broker().advertiseAddress()).isEqualTo("10.0.0.5");
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void aSidecarFlagWinsOverItsGlobalForm() {
+    assertThat(run("--sidecar_address=:8082", "--register_ttl=30", "sidecar", "--address=:8083", "--register_ttl=20s")).isZero();
+    assertThat(started.listen()).isEqualTo(new HostPort("", 8083));
+    assertThat(started.lifecycle().registerTtl()).isEqualTo(Duration.ofSeconds(20));
+  }
+
+  @Test
+  void theOriginalsFlagsThatMeanNothingHereAreNamedInOneWarningLine() {
+    assertThat(run("--server_name=x", "--selector", "cache", "--transport=http", "--api_address=:8080",
+        "--web_namespace", "go.micro.web", "--server_metadata=a=b", "sidecar")).isZero();
+    assertThat(err.toString().strip()).isEqualTo("micro: ignoring flags of the original micro that mean nothing here: "
+        + "--server_name, --selector, --transport, --api_address, --web_namespace, --server_metadata");
+    assertThat(started.app()).as("the global --server_name named the original's own server, not the app").isEmpty();
+    // a value-less ignored flag right before the command does not swallow it
+    assertThat(run("--selector", "sidecar", "--address=:8090")).isZero();
+    assertThat(started.listen().port()).isEqualTo(8090);
+  }
+
+  @Test
+  void etcdv3IsTheOriginalsNameForEtcdAndWhatIsAbsentIsRefused() {
+    assertThat(run("--registry=etcdv3", "sidecar")).isZero();
+    assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
+    assertThat(run(Map.of("MICRO_REGISTRY", "etcdv3"), "sidecar")).isZero();
+    assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
+    err.getBuffer().setLength(0);
+    assertThat(run("--registry=consul", "sidecar")).isEqualTo(2);
+    assertThat(err.toString()).contains("'consul' (expected: memory, etcd or etcdv3");
+    err.getBuffer().setLength(0);
+    assertThat(run("--transport=grpc", "sidecar")).isEqualTo(2);
+    assertThat(err.toString().strip()).isEqualTo(
+        "micro: Invalid value for option '--transport': 'grpc' (expected: http; the sidecar calls apps over HTTP only)");
+    err.getBuffer().setLength(0);
+    assertThat(run("--enable_acme", "sidecar")).isEqualTo(2);
+    assertThat(err.toString()).contains("--enable_acme: ACME certificates are not supported here");
   }
 
   @Test
@@ -76,7 +131,7 @@ class MicroCliTest {
     assertThat(run(Map.of("MICRO_CLIENT_RETRIES", "3", "MICRO_SIDECAR_NAMESPACE", "com.example"),
         "--client_request_timeout=1m30s", "--client_eject_for", "500ms", "sidecar", "--handler=proxy")).isZero();
     assertThat(started.client()).isEqualTo(new ClientConfig(Duration.ofSeconds(90), 3, 128, Duration.ofSeconds(4),
-        5, Duration.ofMillis(500)));
+        5, Duration.ofMillis(500), Duration.ZERO));
     assertThat(started.handler()).isEqualTo(SidecarConfig.Handler.PROXY);
     assertThat(started.namespace()).isEqualTo("com.example");
 
@@ -129,7 +184,7 @@ class MicroCliTest {
 
     err.getBuffer().setLength(0);
     assertThat(run("--registry=consul", "sidecar")).isEqualTo(2);
-    assertOneLine("'--registry': 'consul' (expected: memory or etcd)");
+    assertOneLine("'--registry': 'consul' (expected: memory, etcd or etcdv3");
 
     err.getBuffer().setLength(0);
     assertThat(run(Map.of("MICRO_REGISTRY", "zookeeper"), "sidecar")).isEqualTo(2);

@@ -59,6 +59,12 @@ final class EtcdCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EtcdCache.class);
   private static final int WATCH_BUFFER = 1024;
 
+  /**
+   * The longest wait between two attempts to reach etcd again: after a long outage the registry is
+   * back within about this of etcd (plus gRPC's own reconnection), not tens of seconds later.
+   */
+  static final Duration RECONNECT_BACKOFF_MAX = Duration.ofSeconds(2);
+
   private final Client client;
   private final ByteSequence prefix;
   private final String prefixText;
@@ -189,7 +195,7 @@ final class EtcdCache implements AutoCloseable {
     long gen = ++generation;
     pendingSync = Mono.fromFuture(() -> client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build()))
         .timeout(Duration.ofSeconds(5))
-        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(RECONNECT_BACKOFF_MAX)
             .doBeforeRetry(r -> loop.schedule(() -> unreachable(r.failure()))))
         .subscribe(listing -> loop.schedule(() -> applyListing(listing, gen)),
             e -> loop.schedule(() -> syncing = false));

@@ -322,7 +322,7 @@ final class EtcdRegistrar implements AutoCloseable {
     release(o.lease);
     o.lease = 0;
     o.pending = Mono.defer(() -> own.get(o.key) == o ? establish(o) : Mono.just(0L))
-        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
             .scheduler(loop))
         .subscribe(r -> loop.schedule(() -> {
           o.pending = null;
