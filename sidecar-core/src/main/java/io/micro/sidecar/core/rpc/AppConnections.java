@@ -36,7 +36,11 @@ public final class AppConnections implements AutoCloseable {
       HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.ACCEPT,
       HttpHeaderNames.EXPECT, AsciiString.cached("timeout"), AsciiString.cached("proxy-connection"));
 
+  /** The event loops the server runs on (reactor-netty's default worker count): the per-loop pool size divides by it. */
+  private static final int LOOPS = LoopResources.DEFAULT_IO_WORKER_COUNT;
+
   private final ConnectionProvider provider;
+  private final LoopClient calls;
   private final HttpClient http;
   private final String scheme;
   private final CallObserver observer;
@@ -87,6 +91,9 @@ public final class AppConnections implements AutoCloseable {
         // the request head and body are written separately: Nagle must not hold the body back
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
+    int perLoop = Math.max(1, (config.poolSize() + LOOPS - 1) / LOOPS);
+    this.calls = new LoopClient(perLoop, perLoop * 8, config.idleTimeout(), config.poolTtl(),
+        Duration.ofMillis(connectMillis), trust.map(AppConnections::clientSsl));
     if (trust.isPresent()) {
       java.io.File ca = trust.get().toFile();
       this.http = client.secure(spec -> spec.sslContext(
@@ -95,6 +102,19 @@ public final class AppConnections implements AutoCloseable {
     } else {
       this.http = client;
       this.scheme = "http";
+    }
+  }
+
+  /** Calls that stay on their event loop: RPC to apps ({@link RpcClient}). */
+  public LoopClient calls() {
+    return calls;
+  }
+
+  private static io.netty.handler.ssl.SslContext clientSsl(java.nio.file.Path ca) {
+    try {
+      return io.netty.handler.ssl.SslContextBuilder.forClient().trustManager(ca.toFile()).build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalArgumentException("client TLS CA " + ca + ": " + e.getMessage(), e);
     }
   }
 
@@ -119,7 +139,8 @@ public final class AppConnections implements AutoCloseable {
       idle += m.idleSize();
       pending += m.pendingAcquireSize();
     }
-    return new PoolStats(n, active, idle, pending);
+    PoolStats loops = calls.stats();
+    return new PoolStats(n + loops.pools(), active + loops.active(), idle + loops.idle(), pending + loops.pending());
   }
 
   /** {@code http://host:port/path} (or https with a trusted CA), with brackets around an IPv6 literal. */
@@ -169,6 +190,7 @@ public final class AppConnections implements AutoCloseable {
   /** Per-node in-flight and pool figures are the selector's and the provider's; this just closes. */
   @Override
   public void close() {
+    calls.close();
     provider.disposeLater().block(Duration.ofSeconds(5));
   }
 }

@@ -3,19 +3,24 @@ package io.micro.sidecar.core.rpc;
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.registry.Node;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.metrics.CallOutcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.client.HttpClient;
 
 /**
  * Calls apps the way go-micro's HTTP transport with its JSON-RPC codec does (contract §4):
@@ -23,7 +28,8 @@ import reactor.netty.http.client.HttpClient;
  * the remaining deadline in nanoseconds, and the caller's headers passed on. The answer's
  * {@code result} comes back byte for byte; its {@code error} becomes an {@link RpcException}.
  *
- * <p>Uses the sidecar's one pooled {@link HttpClient} ({@link AppConnections}); holds no per-call
+ * <p>Calls go over {@link LoopClient}: each on the event loop of the request that made it, over that
+ * loop's own keep-alive connection to the node ({@link AppConnections#calls()}); holds no per-call
  * state and never blocks.
  */
 public final class RpcClient {
@@ -31,35 +37,32 @@ public final class RpcClient {
   private static final byte[] EMPTY = new byte[0];
   private static final String TRANSPORT_ID = "go.micro.client.transport";
 
-  private final AppConnections connections;
-  private final HttpClient http;
+  private final LoopClient calls;
   private final Balancer balancer;
   private final Duration deadline;
   private final CallObserver observer;
 
   public RpcClient(AppConnections connections, Balancer balancer, ClientConfig config) {
-    this.connections = connections;
+    this.calls = connections.calls();
     this.observer = connections.observer();
-    this.http = connections.http();
     this.balancer = balancer;
     this.deadline = config.requestTimeout();
   }
 
   /**
    * Calls {@code request.method} on a node of {@code request.service} (or on {@code request.address}
-   * when given), within the deadline.
+   * when given), within the deadline, on {@code caller}'s event loop.
    *
    * @return the app's {@code result}, byte for byte; errors are {@link RpcException}s carrying the
    *     micro error to answer with
    */
-  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming) {
+  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming, Channel caller) {
     long deadlineAt = System.nanoTime() + deadline.toNanos();
     Mono<AppResponse> response = request.address() == null
-        ? balancer.call(request.service(), node -> attempt(node.address(), node.port(), request, incoming, deadlineAt),
-            r -> r.status >= 500)
-        : direct(request, incoming, deadlineAt);
+        ? balancer.call(request.service(), node -> attempt(caller, node.address(), node.port(), request, incoming,
+            deadlineAt), r -> r.status >= 500)
+        : direct(caller, request, incoming, deadlineAt);
     Mono<byte[]> call = response
-        .timeout(deadline)
         .onErrorMap(TimeoutException.class, e -> new RpcException(MicroError.timeout(
             "call to " + request.service() + " timed out after " + deadline.toMillis() + "ms")))
         .onErrorMap(e -> !(e instanceof RpcException), RpcClient::unreachable)
@@ -84,32 +87,48 @@ public final class RpcClient {
     });
   }
 
-  private Mono<AppResponse> direct(RpcRequest request, HttpHeaders incoming, long deadlineAt) {
+  private Mono<AppResponse> direct(Channel caller, RpcRequest request, HttpHeaders incoming, long deadlineAt) {
     HostPort to;
     try {
       to = HostPort.parse(request.address());
     } catch (IllegalArgumentException e) {
       return Mono.error(RpcException.badRequest("invalid address: " + e.getMessage()));
     }
-    return attempt(to.host(), to.port(), request, incoming, deadlineAt);
+    return attempt(caller, to.host(), to.port(), request, incoming, deadlineAt);
   }
 
-  private Mono<AppResponse> attempt(String host, int port, RpcRequest request, HttpHeaders incoming, long deadlineAt) {
-    return http.request(HttpMethod.POST)
-        .uri(connections.uri(host, port, "/"))
-        .send((req, out) -> {
-          HttpHeaders h = req.requestHeaders();
+  /**
+   * One attempt, on the caller's event loop over that loop's own connection to the node: the request
+   * is built when the connection is ready (so a caller that leaves first allocates nothing) and goes
+   * out in one write; the answer comes back whole. The deadline runs on the loop's timer.
+   */
+  private Mono<AppResponse> attempt(Channel caller, String host, int port, RpcRequest request, HttpHeaders incoming,
+                                    long deadlineAt) {
+    String authority = authority(host, port);
+    return calls.exchange(caller, host, port, alloc -> {
+          ByteBuf body = JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
+          FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body);
+          HttpHeaders h = r.headers();
           AppConnections.forward(incoming, h);
-          h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+          h.set(HttpHeaderNames.HOST, authority)
+              .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
               .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON)
               .set("Timeout", Long.toString(Math.max(1, deadlineAt - System.nanoTime())))
-              .setInt(HttpHeaderNames.CONTENT_LENGTH, JsonRpcCodec.requestLength(request.method(), request.request()));
-          // the buffer is made inside the publisher, when it is about to be written: a caller that goes
-          // away before then leaves nothing allocated behind
-          return out.send(Mono.fromSupplier(() -> JsonRpcCodec.encodeRequest(out.alloc(), request.method(), request.request())));
-        })
-        .responseSingle((res, content) -> content.asByteArray().defaultIfEmpty(EMPTY)
-            .map(bytes -> new AppResponse(res.status(), bytes)));
+              .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+          return r;
+        }, deadlineAt)
+        .map(answer -> {
+          try {
+            return new AppResponse(answer.status(), ByteBufUtil.getBytes(answer.content()));
+          } finally {
+            answer.release();
+          }
+        });
+  }
+
+  private static String authority(String host, int port) {
+    String h = host.isEmpty() ? "127.0.0.1" : host;
+    return (h.indexOf(':') >= 0 && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + port;
   }
 
   private static byte[] result(AppResponse r) {

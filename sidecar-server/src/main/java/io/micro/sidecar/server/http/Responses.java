@@ -79,6 +79,13 @@ public final class Responses {
     return e instanceof reactor.netty.channel.AbortedException;
   }
 
+  /** The connection a request came in on: calls it makes to apps stay on its event loop. */
+  public static io.netty.channel.Channel channel(reactor.netty.http.server.HttpServerRequest req) {
+    io.netty.channel.Channel[] channel = {null};
+    req.withConnection(c -> channel[0] = c.channel());
+    return channel[0];
+  }
+
   /** 200 with an empty body. */
   public static Mono<Void> ok(HttpServerResponse res) {
     return res.status(HttpResponseStatus.OK)

@@ -40,7 +40,7 @@ final class RpcHandler {
     }
     return bodies.read(req)
         .map(body -> parse(req, body))
-        .flatMap(request -> client.call(request, req.requestHeaders()))
+        .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req)))
         .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
         .onErrorResume(e -> answer(req, res, e));
   }

@@ -1,0 +1,445 @@
+package io.micro.sidecar.core.rpc;
+
+import io.micro.sidecar.core.metrics.PoolStats;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Calls to apps that never leave the event loop they are made on. Each event loop owns its keep-alive
+ * connections to each app node: a call made on loop L takes an idle connection of L to the node, or
+ * connects one on L, writes the whole request (head and body) in one write and one flush, and completes
+ * with the whole answer, on L. No locks, no hand-off between threads, no per-call Reactor machinery
+ * beyond the one {@code Mono} it returns.
+ *
+ * <p>Per loop and node at most {@code maxPerLoop} connections; calls beyond them wait (at most
+ * {@code maxPending}, then 503). Idle connections close after {@code idleTimeout}; with a pool TTL a
+ * connection that old is not reused. The deadline runs on the loop's own timer. A connection refused or
+ * never made, or closed before the request could be written, fails with a {@link ConnectException}, which
+ * the {@link Balancer} may retry on another node; anything after that may have reached the app.
+ *
+ * <p>Owns its connections and closes them in {@link #close()}; the event loops belong to the server.
+ */
+public final class LoopClient implements AutoCloseable {
+
+  /** The largest answer read from an app into memory. */
+  static final int MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+  private static final AttributeKey<Link> LINK = AttributeKey.valueOf("sidecar.loopClient.link");
+
+  private final int maxPerLoop;
+  private final int maxPending;
+  private final long idleNanos;
+  private final long ttlNanos;
+  private final Optional<SslContext> ssl;
+  private final int connectMillis;
+  private final Map<EventLoop, Map<String, NodePool>> loops = new ConcurrentHashMap<>();
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger idle = new AtomicInteger();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicInteger nodes = new AtomicInteger();
+  private volatile boolean closed;
+
+  /**
+   * @param maxPerLoop connections to one node kept by one event loop
+   * @param poolTtl    a connection this old is not reused; zero for no limit
+   */
+  public LoopClient(int maxPerLoop, int maxPending, Duration idleTimeout, Duration poolTtl, Duration connectTimeout,
+                    Optional<SslContext> ssl) {
+    this.maxPerLoop = maxPerLoop;
+    this.maxPending = maxPending;
+    this.idleNanos = idleTimeout.toNanos();
+    this.ttlNanos = poolTtl.toNanos();
+    this.connectMillis = (int) connectTimeout.toMillis();
+    this.ssl = ssl;
+  }
+
+  /**
+   * One request to {@code host:port}, made and answered on {@code caller}'s event loop. {@code request}
+   * builds the request when a connection is ready, with that connection's allocator, so a call that
+   * ends before then allocates nothing. The answer belongs to the subscriber, who must release it.
+   *
+   * @param deadlineAt {@link System#nanoTime()} by which the answer must be in, or {@link TimeoutException}
+   */
+  public Mono<FullHttpResponse> exchange(Channel caller, String host, int port,
+                                         Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt) {
+    EventLoop loop = caller.eventLoop();
+    return Mono.create(sink -> {
+      Exchange ex = new Exchange(sink, request);
+      sink.onDispose(() -> {
+        if (loop.inEventLoop()) {
+          ex.end();
+        } else {
+          loop.execute(ex::end);
+        }
+      });
+      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port), deadlineAt);
+      if (loop.inEventLoop()) {
+        start.run();
+      } else {
+        loop.execute(start);
+      }
+    });
+  }
+
+  /** Connections over every loop and node: a snapshot for metrics. */
+  public PoolStats stats() {
+    int o = open.get();
+    int i = idle.get();
+    return new PoolStats(nodes.get(), Math.max(0, o - i), i, pending.get());
+  }
+
+  private NodePool pool(EventLoop loop, Class<? extends Channel> type, String host, int port) {
+    return loops.computeIfAbsent(loop, l -> new HashMap<>())
+        .computeIfAbsent(host + ":" + port, k -> {
+          nodes.incrementAndGet();
+          return new NodePool(loop, type, host, port);
+        });
+  }
+
+  /** Closes every idle connection; calls in flight end as their connections close. */
+  @Override
+  public void close() {
+    closed = true;
+    loops.forEach((loop, pools) -> loop.execute(() -> pools.values().forEach(NodePool::close)));
+  }
+
+  /** One node's connections on one loop; loop only. */
+  private final class NodePool {
+    final EventLoop loop;
+    final String host;
+    final int port;
+    final Bootstrap bootstrap;
+    final ArrayDeque<Channel> idleChannels = new ArrayDeque<>();
+    final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
+    int connections;
+
+    NodePool(EventLoop loop, Class<? extends Channel> type, String host, int port) {
+      this.loop = loop;
+      this.host = host.isEmpty() ? "127.0.0.1" : host;
+      this.port = port;
+      this.bootstrap = new Bootstrap().group(loop).channel(type)
+          .option(ChannelOption.TCP_NODELAY, true)
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+          .handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              ssl.ifPresent(s -> ch.pipeline().addLast(s.newHandler(ch.alloc(), NodePool.this.host, port)));
+              ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_ANSWER_BYTES), new Answers());
+            }
+          });
+    }
+
+    void acquire(Exchange ex) {
+      for (Channel ch; (ch = idleChannels.pollLast()) != null; ) {
+        idle.decrementAndGet();
+        Link link = ch.attr(LINK).get();
+        link.idleTimer.cancel(false);
+        if (ch.isActive() && (ttlNanos == 0 || System.nanoTime() - link.born < ttlNanos)) {
+          link.send(ex, true);
+          return;
+        }
+        ch.close();
+      }
+      if (connections < maxPerLoop) {
+        connect(ex);
+      } else if (waiting.size() < maxPending) {
+        pending.incrementAndGet();
+        waiting.add(ex);
+      } else {
+        ex.fail(new RpcException(MicroError.serviceUnavailable("too many calls waiting for a connection to "
+            + host + ":" + port)));
+      }
+    }
+
+    private void connect(Exchange ex) {
+      connections++;
+      open.incrementAndGet();
+      ChannelFuture f = bootstrap.connect(host, port);
+      Link link = new Link(this, f.channel());
+      f.channel().attr(LINK).set(link);
+      f.channel().closeFuture().addListener(c -> {
+        connections--;
+        open.decrementAndGet();
+        link.closed();
+        // a waiting call may now have room for a connection of its own
+        Exchange next = pollWaiting();
+        if (next != null) {
+          acquire(next);
+        }
+      });
+      f.addListener(c -> {
+        if (!c.isSuccess()) {
+          Throwable cause = c.cause();
+          ex.fail(cause instanceof ConnectException ? cause
+              : (ConnectException) new ConnectException("connection to " + host + ":" + port + " not made: "
+                  + cause.getMessage()).initCause(cause));
+        } else if (ex.ended) {
+          release(f.channel());
+        } else {
+          link.send(ex, false);
+        }
+      });
+    }
+
+    /** A connection free again: to the next waiting call, else idle. */
+    void release(Channel ch) {
+      if (closed || !ch.isActive()) {
+        ch.close();
+        return;
+      }
+      Exchange next = pollWaiting();
+      if (next != null) {
+        ch.attr(LINK).get().send(next, true);
+        return;
+      }
+      Link link = ch.attr(LINK).get();
+      idleChannels.addLast(ch);
+      idle.incrementAndGet();
+      link.idleTimer = loop.schedule(() -> {
+        if (idleChannels.remove(ch)) {
+          idle.decrementAndGet();
+          ch.close();
+        }
+      }, idleNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Exchange pollWaiting() {
+      for (Exchange ex; (ex = waiting.poll()) != null; ) {
+        pending.decrementAndGet();
+        if (!ex.ended) {
+          return ex;
+        }
+      }
+      return null;
+    }
+
+    void forget(Exchange ex) {
+      if (waiting.remove(ex)) {
+        pending.decrementAndGet();
+      }
+    }
+
+    void close() {
+      for (Channel ch; (ch = idleChannels.poll()) != null; ) {
+        idle.decrementAndGet();
+        ch.close();
+      }
+      for (Exchange ex; (ex = waiting.poll()) != null; ) {
+        pending.decrementAndGet();
+        ex.fail(new ConnectException("sidecar stopping"));
+      }
+    }
+  }
+
+  /** One connection's state: the call it carries, if any. Loop only. */
+  private static final class Link {
+    final NodePool pool;
+    final Channel channel;
+    final long born = System.nanoTime();
+    Exchange current;
+    ScheduledFuture<?> idleTimer;
+
+    Link(NodePool pool, Channel channel) {
+      this.pool = pool;
+      this.channel = channel;
+    }
+
+    void send(Exchange ex, boolean reused) {
+      FullHttpRequest request;
+      try {
+        request = ex.request.apply(channel.alloc());
+      } catch (RuntimeException e) {
+        ex.fail(e);
+        pool.release(channel);
+        return;
+      }
+      current = ex;
+      ex.link = this;
+      channel.writeAndFlush(request).addListener(w -> {
+        if (!w.isSuccess() && current == ex) {
+          current = null;
+          // nothing of the request left: the app never saw it, whichever way the connection broke
+          ex.fail((ConnectException) new ConnectException((reused ? "pooled " : "") + "connection to the app closed before "
+              + "the request was sent").initCause(w.cause()));
+          channel.close();
+        }
+      });
+    }
+
+    void answered(FullHttpResponse answer) {
+      Exchange ex = current;
+      current = null;
+      boolean keepAlive = HttpUtil.isKeepAlive(answer);
+      if (ex != null) {
+        ex.cancelDeadline();
+      }
+      if (ex == null || !ex.succeed(answer)) {
+        answer.release();
+      }
+      if (keepAlive) {
+        pool.release(channel);
+      } else {
+        channel.close();
+      }
+    }
+
+    void closed() {
+      Exchange ex = current;
+      current = null;
+      if (ex != null) {
+        ex.cancelDeadline();
+        ex.fail(new AppClosedException());
+      }
+    }
+  }
+
+  /** The app closed the connection after the request was sent, before answering. */
+  static final class AppClosedException extends RuntimeException {
+    AppClosedException() {
+      super("the app closed the connection before answering", null, false, false);
+    }
+  }
+
+  /** Reads whole answers into the connection's current call. */
+  private static final class Answers extends SimpleChannelInboundHandler<FullHttpResponse> {
+    Answers() {
+      super(false);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse answer) {
+      ctx.channel().attr(LINK).get().answered(answer);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Link link = ctx.channel().attr(LINK).get();
+      Exchange ex = link.current;
+      link.current = null;
+      if (ex != null) {
+        ex.fail(cause);
+      }
+      ctx.close();
+    }
+  }
+
+  /** One call; loop only after it starts. */
+  private static final class Exchange {
+    final MonoSink<FullHttpResponse> sink;
+    final Function<ByteBufAllocator, FullHttpRequest> request;
+    NodePool pool;
+    Link link;
+    ScheduledFuture<?> deadline;
+    boolean ended;
+
+    Exchange(MonoSink<FullHttpResponse> sink, Function<ByteBufAllocator, FullHttpRequest> request) {
+      this.sink = sink;
+      this.request = request;
+    }
+
+    void start(NodePool pool, long deadlineAt) {
+      if (ended) {
+        return;
+      }
+      this.pool = pool;
+      long left = deadlineAt - System.nanoTime();
+      if (left <= 0) {
+        fail(new TimeoutException());
+        return;
+      }
+      deadline = pool.loop.schedule(() -> {
+        if (link != null && link.current == this) {
+          // the answer may still come: this connection cannot be reused for another call
+          link.current = null;
+          link.channel.close();
+        }
+        fail(new TimeoutException());
+      }, left, TimeUnit.NANOSECONDS);
+      pool.acquire(this);
+    }
+
+    boolean succeed(FullHttpResponse answer) {
+      if (ended) {
+        return false;
+      }
+      finish();
+      sink.success(answer);
+      return true;
+    }
+
+    void fail(Throwable e) {
+      if (!ended) {
+        finish();
+        sink.error(e);
+      }
+    }
+
+    /**
+     * The subscriber left. A call still waiting for a connection is dropped. One already sent keeps its
+     * connection until the answer comes (it is then discarded and the connection reused) or the deadline
+     * closes it: the app is not reset under a request it is working on, as nginx's
+     * {@code proxy_ignore_client_abort} does.
+     */
+    void end() {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      if (pool != null) {
+        pool.forget(this);
+      }
+      if (link == null || link.current != this) {
+        cancelDeadline();
+      }
+    }
+
+    private void finish() {
+      ended = true;
+      cancelDeadline();
+      if (pool != null) {
+        pool.forget(this);
+      }
+    }
+
+    void cancelDeadline() {
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
+    }
+  }
+
+  /** For tests: the loop a live connection to {@code host:port} belongs to, if this client holds one idle. */
+  Optional<EventLoop> idleConnectionLoop(EventLoop loop, String host, int port) {
+    Map<String, NodePool> pools = loops.get(loop);
+    NodePool pool = pools == null ? null : pools.get(host + ":" + port);
+    return pool == null || pool.idleChannels.isEmpty() ? Optional.empty()
+        : Optional.of(pool.idleChannels.peekLast().eventLoop());
+  }
+}

@@ -1,0 +1,155 @@
+package io.micro.sidecar.core.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/** Calls that stay on the caller's event loop, against a real HTTP app on loopback. */
+class LoopClientIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final MultiThreadIoEventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+  private final AtomicInteger appConnections = new AtomicInteger();
+  private DisposableServer app;
+  private LoopClient client;
+  private volatile Duration appDelay = Duration.ZERO;
+
+  @BeforeEach
+  void start() {
+    app = HttpServer.create().host("127.0.0.1").port(0)
+        .doOnChannelInit((observer, channel, remote) -> appConnections.incrementAndGet())
+        .handle((req, res) -> req.receive().aggregate().asString().defaultIfEmpty("")
+            .delayElement(appDelay)
+            .flatMap(body -> res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length() + 4))
+                .sendString(Mono.just("got " + body)).then()))
+        .bindNow();
+    client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty());
+  }
+
+  @AfterEach
+  void stop() {
+    client.close();
+    app.disposeNow();
+    loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  /** A channel registered on one loop, standing in for the connection a request came in on. */
+  private Channel callerOn(EventLoop loop) {
+    NioSocketChannel ch = new NioSocketChannel();
+    loop.register(ch).syncUninterruptibly();
+    return ch;
+  }
+
+  private Mono<String> call(Channel caller, int port, String body, Duration deadline) {
+    return client.exchange(caller, "127.0.0.1", port, alloc -> {
+          DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/",
+              alloc.buffer().writeBytes(body.getBytes(StandardCharsets.UTF_8)));
+          r.headers().set(HttpHeaderNames.HOST, "app").setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
+          return r;
+        }, System.nanoTime() + deadline.toNanos())
+        .map(answer -> {
+          try {
+            return answer.content().toString(StandardCharsets.UTF_8);
+          } finally {
+            answer.release();
+          }
+        });
+  }
+
+  private Optional<EventLoop> idleConnectionLoop(EventLoop loop) throws Exception {
+    return loop.submit(() -> client.idleConnectionLoop(loop, "127.0.0.1", app.port())).get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aCallUsesAConnectionOfItsCallersLoopAndReusesIt() throws Exception {
+    EventLoop a = loops.next();
+    EventLoop b = loops.next();
+    assertThat(a).isNotSameAs(b);
+    Channel onA = callerOn(a);
+    Channel onB = callerOn(b);
+
+    assertThat(call(onA, app.port(), "one", WAIT).block(WAIT)).isEqualTo("got one");
+    assertThat(call(onA, app.port(), "two", WAIT).block(WAIT)).isEqualTo("got two");
+    assertThat(appConnections.get()).as("the second call reused the first one's connection").isEqualTo(1);
+    assertThat(idleConnectionLoop(a)).contains(a);
+
+    assertThat(call(onB, app.port(), "three", WAIT).block(WAIT)).isEqualTo("got three");
+    assertThat(appConnections.get()).as("another loop has its own connection").isEqualTo(2);
+    assertThat(idleConnectionLoop(b)).contains(b);
+    assertThat(client.stats().idle()).isEqualTo(2);
+  }
+
+  @Test
+  void aRefusedConnectionIsAConnectExceptionTheBalancerMayRetry() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    Channel caller = callerOn(loops.next());
+    assertThatThrownBy(() -> call(caller, closed, "x", WAIT).block(WAIT))
+        .satisfies(e -> assertThat(Balancer.neverReached(e)).isTrue());
+  }
+
+  @Test
+  void theDeadlineRunsOnTheLoopAndTheAbandonedConnectionIsNotReused() {
+    appDelay = Duration.ofSeconds(3);
+    Channel caller = callerOn(loops.next());
+    assertThatThrownBy(() -> call(caller, app.port(), "slow", Duration.ofMillis(200)).block(WAIT))
+        .hasCauseInstanceOf(TimeoutException.class);
+    appDelay = Duration.ZERO;
+    assertThat(call(caller, app.port(), "next", WAIT).block(WAIT)).isEqualTo("got next");
+    assertThat(appConnections.get()).as("the timed-out call's connection was closed, not reused").isEqualTo(2);
+  }
+
+  @Test
+  void aCallerThatLeavesLetsTheAnswerArriveAndTheConnectionIsReused() throws Exception {
+    appDelay = Duration.ofMillis(300);
+    Channel caller = callerOn(loops.next());
+    Disposable left = call(caller, app.port(), "abandoned", WAIT).subscribe();
+    await().atMost(WAIT).until(() -> appConnections.get() == 1);
+    left.dispose();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(client.stats().idle()).isEqualTo(1));
+    appDelay = Duration.ZERO;
+    assertThat(call(caller, app.port(), "after", WAIT).block(WAIT)).isEqualTo("got after");
+    assertThat(appConnections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void callsBeyondThePerLoopLimitWaitForAConnection() {
+    appDelay = Duration.ofMillis(100);
+    Channel caller = callerOn(loops.next());
+    java.util.List<String> answers = reactor.core.publisher.Flux.range(0, 12)
+        .flatMap(i -> call(caller, app.port(), "n" + i, WAIT))
+        .collectList().block(WAIT);
+    assertThat(answers).hasSize(12);
+    assertThat(appConnections.get()).as("at most four connections on one loop").isEqualTo(4);
+  }
+}
