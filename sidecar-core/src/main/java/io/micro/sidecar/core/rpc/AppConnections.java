@@ -2,6 +2,7 @@ package io.micro.sidecar.core.rpc;
 
 import io.micro.sidecar.core.config.ClientConfig;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -39,8 +40,14 @@ public final class AppConnections implements AutoCloseable {
   /** The event loops the server runs on (reactor-netty's default worker count): the per-loop pool size divides by it. */
   private static final int LOOPS = LoopResources.DEFAULT_IO_WORKER_COUNT;
 
+  private final ClientConfig config;
+  private final java.util.Optional<java.nio.file.Path> trust;
+  private final ConnectionProvider.MeterRegistrar registrar;
+  private final int connectMillis;
   private final ConnectionProvider provider;
   private final LoopClient calls;
+  private final Map<EventLoop, HttpClient> perLoop = new ConcurrentHashMap<>();
+  private final java.util.List<ConnectionProvider> loopProviders = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final HttpClient http;
   private final String scheme;
   private final CallObserver observer;
@@ -59,7 +66,9 @@ public final class AppConnections implements AutoCloseable {
   public AppConnections(ClientConfig config, LoopResources loops, CallObserver observer,
                         java.util.Optional<java.nio.file.Path> trust) {
     this.observer = observer;
-    ConnectionProvider.MeterRegistrar registrar = new ConnectionProvider.MeterRegistrar() {
+    this.config = config;
+    this.trust = trust;
+    this.registrar = new ConnectionProvider.MeterRegistrar() {
       @Override
       public void registerMetrics(String poolName, String id, SocketAddress remote, ConnectionPoolMetrics metrics) {
         pools.put(id + remote, metrics);
@@ -70,39 +79,65 @@ public final class AppConnections implements AutoCloseable {
         pools.remove(id + remote);
       }
     };
-    ConnectionProvider.Builder pool = ConnectionProvider.builder("apps");
+    this.connectMillis = (int) Math.min(CONNECT_TIMEOUT.toMillis(), config.requestTimeout().toMillis());
+    this.provider = provider("apps", config.poolSize());
+    this.http = configure(HttpClient.create(provider).runOn(loops));
+    this.scheme = trust.isPresent() ? "https" : "http";
+    int perLoop = perLoopSize();
+    this.calls = new LoopClient(perLoop, perLoop * 8, config.idleTimeout(), config.poolTtl(),
+        Duration.ofMillis(connectMillis), trust.map(AppConnections::clientSsl));
+  }
+
+  private int perLoopSize() {
+    return Math.max(1, (config.poolSize() + LOOPS - 1) / LOOPS);
+  }
+
+  private ConnectionProvider provider(String name, int size) {
+    ConnectionProvider.Builder pool = ConnectionProvider.builder(name);
     if (!config.poolTtl().isZero()) {
       pool = pool.maxLifeTime(config.poolTtl());
     }
-    this.provider = pool
+    return pool
         // our own registrar: reactor-netty's would register in Micrometer's global registry, per node
         .metrics(true, () -> registrar)
-        .maxConnections(config.poolSize())
-        .pendingAcquireMaxCount(config.poolSize() * 8)
+        .maxConnections(size)
+        .pendingAcquireMaxCount(size * 8)
         .pendingAcquireTimeout(config.requestTimeout())
         .maxIdleTime(config.idleTimeout())
         .evictInBackground(config.idleTimeout())
         .build();
-    long connectMillis = Math.min(CONNECT_TIMEOUT.toMillis(), config.requestTimeout().toMillis());
-    HttpClient client = HttpClient.create(provider)
-        .runOn(loops)
+  }
+
+  private HttpClient configure(HttpClient client) {
+    HttpClient c = client
         .keepAlive(true)
         .followRedirect(false)
         // the request head and body are written separately: Nagle must not hold the body back
         .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
-    int perLoop = Math.max(1, (config.poolSize() + LOOPS - 1) / LOOPS);
-    this.calls = new LoopClient(perLoop, perLoop * 8, config.idleTimeout(), config.poolTtl(),
-        Duration.ofMillis(connectMillis), trust.map(AppConnections::clientSsl));
-    if (trust.isPresent()) {
-      java.io.File ca = trust.get().toFile();
-      this.http = client.secure(spec -> spec.sslContext(
-          reactor.netty.http.Http11SslContextSpec.forClient().configure(b -> b.trustManager(ca))));
-      this.scheme = "https";
-    } else {
-      this.http = client;
-      this.scheme = "http";
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis);
+    if (trust.isEmpty()) {
+      return c;
     }
+    java.io.File ca = trust.get().toFile();
+    return c.secure(spec -> spec.sslContext(
+        reactor.netty.http.Http11SslContextSpec.forClient().configure(b -> b.trustManager(ca))));
+  }
+
+  /**
+   * The client whose connections live on {@code loop} (the loop of the request that calls): a call
+   * through it is forwarded and answered without leaving that loop. One pool per loop, each bounded
+   * by its share of {@code --client_pool_size}; made on first use.
+   */
+  public HttpClient http(EventLoop loop) {
+    HttpClient client = perLoop.get(loop);
+    if (client != null) {
+      return client;
+    }
+    return perLoop.computeIfAbsent(loop, l -> {
+      ConnectionProvider p = provider("apps-loop-" + loopProviders.size(), perLoopSize());
+      loopProviders.add(p);
+      return configure(HttpClient.create(p).runOn(l));
+    });
   }
 
   /** Calls that stay on their event loop: RPC to apps ({@link RpcClient}). */
@@ -169,13 +204,22 @@ public final class AppConnections implements AutoCloseable {
         named.add(token.trim().toLowerCase(java.util.Locale.ROOT));
       }
     }
+    // the caller's values replace the client's own (User-Agent, Accept): each header reaches the app once
+    for (String n : from.names()) {
+      if (forwardable(AsciiString.of(n).toLowerCase(), named)) {
+        to.remove(n);
+      }
+    }
     for (Map.Entry<String, String> e : from) {
-      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
-      if (!HOP_BY_HOP.contains(name) && !named.contains(name.toString())
-          && !name.contentEquals(HttpHeaderNames.HOST) && !name.contentEquals(HttpHeaderNames.CONTENT_LENGTH)) {
+      if (forwardable(AsciiString.of(e.getKey()).toLowerCase(), named)) {
         to.add(e.getKey(), e.getValue());
       }
     }
+  }
+
+  private static boolean forwardable(AsciiString name, Set<String> named) {
+    return !HOP_BY_HOP.contains(name) && !named.contains(name.toString())
+        && !name.contentEquals(HttpHeaderNames.HOST) && !name.contentEquals(HttpHeaderNames.CONTENT_LENGTH);
   }
 
   /** Copies the caller's headers a call to an app carries on: all but hop-by-hop and per-hop ones. */
@@ -191,6 +235,7 @@ public final class AppConnections implements AutoCloseable {
   @Override
   public void close() {
     calls.close();
+    loopProviders.forEach(p -> p.disposeLater().subscribe());
     provider.disposeLater().block(Duration.ofSeconds(5));
   }
 }

@@ -41,7 +41,6 @@ final class ProxyHandler {
 
   private final Balancer balancer;
   private final AppConnections connections;
-  private final HttpClient http;
   private final String namespace;
   private final Duration deadline;
   private final WebSocketProxy websockets;
@@ -51,7 +50,6 @@ final class ProxyHandler {
                io.micro.sidecar.server.websocket.Sessions sessions) {
     this.balancer = balancer;
     this.connections = connections;
-    this.http = connections.http();
     this.deadline = deadline;
     this.namespace = namespace;
     this.websockets = new WebSocketProxy(connections, balancer, sessions);
@@ -122,10 +120,16 @@ final class ProxyHandler {
       // The deadline starts once the request is all sent, as Envoy's and nginx's do: a long upload to a
       // healthy app is not a slow answer.
       Sinks.Empty<Void> sent = Sinks.empty();
-      return http.request(req.method())
+      return connections.http(Responses.channel(req).eventLoop()).request(req.method())
           .uri(connections.uri(node.address(), node.port(), req.uri()))
           .send((out, body) -> {
             forwardedHeaders(req, out.requestHeaders());
+            // a body with a length goes on with that length, not re-framed as chunked (a Python
+            // http.server app reads Content-Length only)
+            String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+            if (length != null) {
+              out.requestHeaders().set(HttpHeaderNames.CONTENT_LENGTH, length);
+            }
             return body.send(req.receive().retain()).then().doOnSuccess(done -> sent.tryEmitEmpty());
           })
           .response((in, body) -> {
@@ -149,6 +153,8 @@ final class ProxyHandler {
     to.set("X-Forwarded-Proto", req.scheme());
     String host = from.get(HttpHeaderNames.HOST);
     if (host != null) {
+      // the caller's Host is kept, as nginx with proxy_set_header Host $http_host and Envoy do
+      to.set(HttpHeaderNames.HOST, host);
       to.set("X-Forwarded-Host", host);
     }
   }

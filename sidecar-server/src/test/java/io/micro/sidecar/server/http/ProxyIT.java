@@ -55,6 +55,8 @@ class ProxyIT {
               seen.put("uri", req.uri());
               seen.put("body", body);
               req.requestHeaders().forEach(e -> seen.put("h:" + e.getKey().toLowerCase(), e.getValue()));
+              req.requestHeaders().names().forEach(n -> seen.put("count:" + n.toLowerCase(),
+                  Integer.toString(req.requestHeaders().getAll(n).size())));
               return res.status(201).header("X-App", "yes")
                   .sendString(Mono.just(req.method().name() + " " + req.uri() + " " + body.length())).then();
             })))
@@ -105,6 +107,20 @@ class ProxyIT {
         assertThat(seen).containsEntry("body", "payload-" + method).containsEntry("h:content-type", "text/plain");
       }
     }
+  }
+
+  @Test
+  void theAppSeesTheCallersHostEachHeaderOnceAndTheBodysLength() throws Exception {
+    HttpResponse<String> r = send("POST", "/foo/framed", "twelve bytes", "Content-Type", "text/plain", "Accept", "text/plain");
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(seen).containsEntry("h:host", "127.0.0.1:" + sidecar.port())
+        .containsEntry("h:content-length", "12")
+        .doesNotContainKey("h:transfer-encoding")
+        .containsEntry("h:accept", "text/plain")
+        .containsEntry("count:accept", "1")
+        .containsEntry("count:user-agent", "1")
+        .containsEntry("count:host", "1");
+    assertThat(seen.get("h:user-agent")).startsWith("Java-http-client");
   }
 
   @Test
