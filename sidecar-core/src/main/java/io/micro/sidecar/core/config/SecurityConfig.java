@@ -17,12 +17,15 @@ import java.util.Optional;
  * @param openReads    with a token, let reads (GET of registry, health, stats) through without it
  *                     ({@code --api_token_open_reads}, default false)
  * @param appTrust     call apps over HTTPS, trusting this CA ({@code --client_tls_ca_file})
+ * @param corsCredentials answers to allowed origins carry {@code Access-Control-Allow-Credentials: true}
+ *                     ({@code --cors_credentials}, default off: the original always sent it, which lets
+ *                     any page a user visits make credentialed calls to the apps behind the sidecar)
  */
 public record SecurityConfig(Optional<Tls> tls, List<String> cors, Optional<String> apiToken, boolean openReads,
-                             Optional<Path> appTrust) {
+                             Optional<Path> appTrust, boolean corsCredentials) {
 
   public static final SecurityConfig DEFAULT =
-      new SecurityConfig(Optional.empty(), List.of("*"), Optional.empty(), false, Optional.empty());
+      new SecurityConfig(Optional.empty(), List.of("*"), Optional.empty(), false, Optional.empty(), false);
 
   public SecurityConfig {
     cors = List.copyOf(cors);
@@ -32,25 +35,29 @@ public record SecurityConfig(Optional<Tls> tls, List<String> cors, Optional<Stri
   public record Tls(Path certFile, Path keyFile, Optional<Path> clientCaFile) {}
 
   public SecurityConfig withTls(Tls tls) {
-    return new SecurityConfig(Optional.of(tls), cors, apiToken, openReads, appTrust);
+    return new SecurityConfig(Optional.of(tls), cors, apiToken, openReads, appTrust, corsCredentials);
   }
 
   public SecurityConfig withApiToken(String token, boolean openReads) {
-    return new SecurityConfig(tls, cors, Optional.of(token), openReads, appTrust);
+    return new SecurityConfig(tls, cors, Optional.of(token), openReads, appTrust, corsCredentials);
   }
 
   public SecurityConfig withCors(List<String> cors) {
-    return new SecurityConfig(tls, cors, apiToken, openReads, appTrust);
+    return new SecurityConfig(tls, cors, apiToken, openReads, appTrust, corsCredentials);
   }
 
   public SecurityConfig withAppTrust(Path ca) {
-    return new SecurityConfig(tls, cors, apiToken, openReads, Optional.of(ca));
+    return new SecurityConfig(tls, cors, apiToken, openReads, Optional.of(ca), corsCredentials);
+  }
+
+  public SecurityConfig withCorsCredentials(boolean credentials) {
+    return new SecurityConfig(tls, cors, apiToken, openReads, appTrust, credentials);
   }
 
   /** Hides the token from logs and toString. */
   @Override
   public String toString() {
     return "SecurityConfig[tls=" + tls + ", cors=" + cors + ", apiToken=" + (apiToken.isPresent() ? "(set)" : "none")
-        + ", openReads=" + openReads + ", appTrust=" + appTrust + "]";
+        + ", openReads=" + openReads + ", appTrust=" + appTrust + ", corsCredentials=" + corsCredentials + "]";
   }
 }

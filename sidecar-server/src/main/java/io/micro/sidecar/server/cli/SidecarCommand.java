@@ -93,6 +93,10 @@ final class SidecarCommand implements Callable<Integer> {
       description = "Comma-separated allowed origins, or *; also checked on WebSocket upgrades. Env MICRO_SIDECAR_CORS. Default: ${DEFAULT-VALUE}.")
   String cors;
 
+  @Option(names = "--cors_credentials", paramLabel = "<true|false>", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Add Access-Control-Allow-Credentials: true for allowed origins (the original always did; off by default, see docs/security.md). Env MICRO_SIDECAR_CORS_CREDENTIALS. Default: ${DEFAULT-VALUE}.")
+  boolean corsCredentials;
+
   @Option(names = "--max_body_size", paramLabel = "<bytes>", defaultValue = "" + SidecarConfig.DEFAULT_MAX_BODY_BYTES,
       description = "Largest request body read (413 above). Env MICRO_SIDECAR_MAX_BODY_SIZE. Default: ${DEFAULT-VALUE}.")
   int maxBodySize;
@@ -198,7 +202,7 @@ final class SidecarCommand implements Callable<Integer> {
         .filter(o -> !o.isEmpty()).toList();
     return new SidecarConfig(listen, app, micro.registryConfig(), maxBodySize, kind,
         namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
-        micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins), limits,
+        micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins).withCorsCredentials(corsCredentials), limits,
         new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate));
   }
 

@@ -41,6 +41,7 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
   private final List<String> origins;
   private final byte[] token;
   private final boolean openReads;
+  private final boolean credentials;
   private final BooleanSupplier draining;
 
   /** @param draining true once shutdown drains connections: from then on every answer carries {@code Connection: close} */
@@ -52,6 +53,7 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
     this.origins = security.cors();
     this.token = security.apiToken().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
     this.openReads = security.openReads();
+    this.credentials = security.corsCredentials();
   }
 
   @Override
@@ -83,7 +85,7 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
     String origin = req.requestHeaders().get(HttpHeaderNames.ORIGIN);
     boolean allowed = origin == null || anyOrigin || origins.contains(origin);
     if (allowed) {
-      cors(res, origin);
+      cors(req, res, origin);
     }
     if (req.method().equals(HttpMethod.OPTIONS)) {
       // the original sidecar answers every OPTIONS at once: a preflight needs nothing more
@@ -131,14 +133,26 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
     return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token);
   }
 
-  private void cors(HttpServerResponse res, String origin) {
-    if (anyOrigin) {
-      res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    } else if (origin != null) {
+  /**
+   * Contract §12: an allowed Origin is echoed (never {@code *} for a request that names one) with
+   * {@code Vary: Origin}, so caches keep answers per origin; credentials only with
+   * {@code --cors_credentials}. A request without Origin (curl, an app) gets {@code *} when any origin
+   * is allowed.
+   */
+  private void cors(HttpServerRequest req, HttpServerResponse res, String origin) {
+    if (origin != null) {
       res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
       res.header(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+      if (credentials) {
+        res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+      }
+    } else if (anyOrigin) {
+      res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     }
     res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
-    res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
+    // a preflight gets the headers it asks for; other answers the original's list
+    String requested = req.requestHeaders().get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
+    res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
+        requested != null && !requested.isBlank() ? requested : ALLOW_HEADERS);
   }
 }

@@ -150,9 +150,15 @@ class SecurityIT {
       String base = "http://127.0.0.1:" + any.port();
       String preflight = curl("-i", "-X", "OPTIONS", "-H", "Origin: https://app.example",
           "-H", "Access-Control-Request-Method: POST", base + "/rpc");
-      assertThat(preflight).startsWith("0|HTTP/1.1 200").containsIgnoringCase("Access-Control-Allow-Origin: *")
+      // the origin is echoed, never *, for a request that names one (contract §12); no credentials by default
+      assertThat(preflight).startsWith("0|HTTP/1.1 200").containsIgnoringCase("Access-Control-Allow-Origin: https://app.example")
+          .containsIgnoringCase("Vary: Origin")
           .containsIgnoringCase("Access-Control-Allow-Methods: POST, PATCH, GET, OPTIONS, PUT, DELETE")
-          .containsIgnoringCase("Access-Control-Allow-Headers: Accept, Content-Type");
+          .containsIgnoringCase("Access-Control-Allow-Headers: Accept, Content-Type")
+          .doesNotContainIgnoringCase("Access-Control-Allow-Credentials");
+      assertThat(curl("-i", "-X", "OPTIONS", "-H", "Origin: https://app.example", "-H", "Access-Control-Request-Method: POST",
+          "-H", "Access-Control-Request-Headers: content-type, x-trace", base + "/rpc"))
+          .as("a preflight gets the headers it asks for").containsIgnoringCase("Access-Control-Allow-Headers: content-type, x-trace");
       assertThat(curl("-i", base + "/registry")).containsIgnoringCase("Access-Control-Allow-Origin: *");
       assertThat(curl("-i", base + "/nope/x", "-d", "{}")).containsIgnoringCase("Access-Control-Allow-Origin: *");
     }

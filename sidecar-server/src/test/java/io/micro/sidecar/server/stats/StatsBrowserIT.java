@@ -8,20 +8,18 @@ import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.Chromium;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.TestSidecars;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -50,7 +48,6 @@ class StatsBrowserIT {
 
   @Test
   void theDashboardShowsLiveNumbersInChromium() throws Exception {
-    String chromium = chromium();
     Sidecar sidecar = Sidecar.start(TestSidecars.local().withObservability(ObservabilityConfig.DEFAULT.withStats(true)));
     resources.add(sidecar);
     JsonRpcApp app = JsonRpcApp.start("greeter-1");
@@ -77,8 +74,7 @@ class StatsBrowserIT {
     }
     await().atMost(WAIT).until(() -> sidecar.broker().delivered() == 3);
 
-    Path profile = Files.createTempDirectory("chromium-profile");
-    String dom = run(chromium, profile, "--virtual-time-budget=5000", "--dump-dom", base + "/stats");
+    String dom = Chromium.run("--virtual-time-budget=5000", "--dump-dom", base + "/stats");
 
     assertThat(text(dom, "state")).isEqualTo("live");
     assertThat(Integer.parseInt(text(dom, "refreshes"))).isPositive();
@@ -100,39 +96,10 @@ class StatsBrowserIT {
 
     Files.createDirectories(SCREENSHOT.getParent());
     Files.deleteIfExists(SCREENSHOT);
-    run(chromium, Files.createTempDirectory("chromium-profile"), "--virtual-time-budget=5000",
+    Chromium.run("--virtual-time-budget=5000",
         "--screenshot=" + SCREENSHOT.toAbsolutePath(), "--window-size=1280,900", base + "/stats");
     assertThat(SCREENSHOT).exists();
     assertThat(Files.size(SCREENSHOT)).isGreaterThan(10_000);
-  }
-
-  private static String chromium() {
-    for (String name : new String[] {"chromium", "chromium-browser"}) {
-      for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-        File f = new File(dir, name);
-        if (f.canExecute()) {
-          return f.getPath();
-        }
-      }
-    }
-    return fail("chromium not found on PATH (expected Debian's chromium: apt-get install -y chromium chromium-driver; bin/test installs it)");
-  }
-
-  private static String run(String chromium, Path profile, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--user-data-dir=" + profile));
-    cmd.addAll(List.of(args));
-    Path out = Files.createTempFile("chromium", ".out");
-    Path err = Files.createTempFile("chromium", ".err");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("chromium did not finish in 60s: " + Files.readString(err));
-    }
-    String stdout = Files.readString(out, StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as("chromium exit; stderr: %s", Files.readString(err)).isZero();
-    return stdout;
   }
 
   /** The text of the element with this id (no nested markup). */
