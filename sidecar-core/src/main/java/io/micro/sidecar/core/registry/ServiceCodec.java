@@ -121,7 +121,7 @@ public final class ServiceCodec {
     }
     if (!validName(name)) {
       throw new InvalidServiceException("name: " + quote(name)
-          + " (expected: no '/', spaces or control characters, at most 255 characters)");
+          + " (expected: no spaces or control characters, no empty, '.' or '..' part between '/', at most 255 characters)");
     }
     List<Node> nodes = service.nodes();
     if (nodes == null || nodes.isEmpty()) {
@@ -137,7 +137,7 @@ public final class ServiceCodec {
       }
       if (!validName(node.id())) {
         throw new InvalidServiceException("nodes[" + i + "].id: " + quote(node.id())
-            + " (expected: no '/', spaces or control characters, at most 255 characters)");
+            + " (expected: no spaces or control characters, no empty, '.' or '..' part between '/', at most 255 characters)");
       }
       if (node.port() < 0 || node.port() > 65535) {
         throw new InvalidServiceException(
@@ -147,8 +147,9 @@ public final class ServiceCodec {
   }
 
   /**
-   * Names and ids become etcd key segments and log fields, so they must be plain: at most 255
-   * characters, no {@code /}, whitespace or control characters.
+   * Names and ids as go-micro allows them: at most 255 characters, no whitespace or control characters.
+   * A {@code /} is allowed (go-micro services use it; in an etcd key it becomes {@code -}), but not an
+   * empty, {@code .} or {@code ..} part between slashes, so a name can never climb out of its key.
    */
   public static boolean validName(String s) {
     if (s.length() > 255) {
@@ -156,8 +157,15 @@ public final class ServiceCodec {
     }
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c <= ' ' || c == '/' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
+      if (c <= ' ' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
         return false;
+      }
+    }
+    if (s.indexOf('/') >= 0) {
+      for (String part : s.split("/", -1)) {
+        if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+          return false;
+        }
       }
     }
     return true;

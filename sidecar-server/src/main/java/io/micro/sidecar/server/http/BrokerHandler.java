@@ -62,7 +62,7 @@ final class BrokerHandler {
   /** Topics and queues become registry names with {@code --broker=http}, so they follow the same rules. */
   private static boolean plain(String name) {
     // "topic:" + the topic must still be a valid service name
-    return name.length() <= 200 && ServiceCodec.validName(name);
+    return name.length() <= 200 && name.indexOf('/') < 0 && ServiceCodec.validName(name);
   }
 
   private Mono<Void> publish(HttpServerRequest req, HttpServerResponse res, String topic) {

@@ -67,6 +67,17 @@ class RegistryIT {
   }
 
   @Test
+  void aServiceNameWithASlashAsGoMicroAllowsIsRegisteredAndFound() throws Exception {
+    String body = "{\"name\":\"go.micro/srv.slash\",\"nodes\":[{\"id\":\"slash/1\",\"address\":\"127.0.0.1\",\"port\":9091}]}";
+    assertThat(send("POST", "/registry", body).statusCode()).isEqualTo(200);
+    HttpResponse<String> found = send("GET", "/registry?service=go.micro/srv.slash", null);
+    assertThat(found.statusCode()).isEqualTo(200);
+    assertThat(found.body()).contains("\"name\":\"go.micro/srv.slash\"").contains("\"id\":\"slash/1\"");
+    assertThat(send("DELETE", "/registry", body).statusCode()).isEqualTo(200);
+    assertThat(send("GET", "/registry?service=go.micro/srv.slash", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void anEmptyRegistryListsAsAnEmptyArray() throws Exception {
     HttpResponse<String> r = send("GET", "/registry", null);
     assertThat(r.statusCode()).isEqualTo(200);

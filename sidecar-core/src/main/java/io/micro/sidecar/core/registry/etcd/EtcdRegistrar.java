@@ -84,8 +84,9 @@ final class EtcdRegistrar implements AutoCloseable {
     this.sweeper = loop.schedulePeriodically(this::expireDue, 250, 250, TimeUnit.MILLISECONDS);
   }
 
+  /** go-micro's key rule: a {@code /} inside a service name or node id becomes {@code -}; the value keeps the real name. */
   static String key(String prefix, String service, String nodeId) {
-    return prefix + service + "/" + nodeId;
+    return prefix + service.replace('/', '-') + "/" + nodeId.replace('/', '-');
   }
 
   /**

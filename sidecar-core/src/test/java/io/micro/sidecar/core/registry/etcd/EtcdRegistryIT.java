@@ -112,6 +112,20 @@ class EtcdRegistryIT {
   }
 
   @Test
+  void aSlashInANameOrIdBecomesADashInTheKeyAndTheValueKeepsTheName() throws Exception {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    a.register(service("go.micro/srv.greeter", "node/1", 9091), Registry.NO_TTL).block(WAIT);
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/").strip())
+        .isEqualTo("/micro/registry/go.micro-srv.greeter/node-1");
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "go.micro/srv.greeter")).containsExactly("node/1"));
+    assertThat(b.lookup("go.micro/srv.greeter").block(WAIT).get(0).name()).isEqualTo("go.micro/srv.greeter");
+    a.deregister(service("go.micro/srv.greeter", "node/1", 9091)).block(WAIT);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(b.lookup("go.micro/srv.greeter").block(WAIT)).isEmpty());
+  }
+
+  @Test
   void aKeyInGoMicrosLayoutWrittenWithEtcdctlIsDiscoveredAndOursReadsBackTheSame() throws Exception {
     EtcdCluster etcd = own(EtcdCluster.start(1));
     EtcdRegistry r = registry(etcd.endpoints(), Duration.ofSeconds(10));
