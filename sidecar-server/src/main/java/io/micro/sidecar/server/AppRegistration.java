@@ -87,7 +87,7 @@ final class AppRegistration implements AutoCloseable {
 
   private void register(String what) {
     wanted = true;
-    registry.register(service, Registry.NO_TTL).subscribe(
+    registry.registerOwn(service).subscribe(
         ok -> { },
         e -> log.warn("app {} not registered yet ({}); the registry keeps retrying", service.name(), e.toString()),
         () -> log.info("{} app {} as node {}", what, service.name(), nodeId()));

@@ -143,7 +143,7 @@ final class TopicRegistrar implements AutoCloseable {
       boolean wanted = s.subscribers > 0;
       if (wanted && !s.registered) {
         s.registered = true;
-        return registry.register(service(key, s.id, a), Registry.NO_TTL)
+        return registry.registerOwn(service(key, s.id, a))
             .timeout(CALL_TIMEOUT)
             .onErrorResume(e -> {
               log.warn("broker: registering {} node {} failed (the registry retries it): {}",

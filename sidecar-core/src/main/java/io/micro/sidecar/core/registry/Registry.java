@@ -32,9 +32,20 @@ public interface Registry extends AutoCloseable {
 
   /**
    * Registers every node of {@code service}; with a positive {@code ttl} each node expires unless
-   * registered again within it. Registering a known node again replaces it and renews its TTL.
+   * registered again within it, and without one it stays until deregistered (in a shared registry,
+   * also after this sidecar stops). Registering a known node again replaces it and renews its TTL.
    */
   Mono<Void> register(Service service, Duration ttl);
+
+  /**
+   * Registers {@code service} for as long as this sidecar runs (the app it stands beside, its broker
+   * topics): in a shared registry on the sidecar's own lease, so it leaves within the register TTL
+   * should the sidecar die, and it is removed when the sidecar stops. A registration without a TTL
+   * taken for a client ({@link #register}) outlives the sidecar instead, as in the original.
+   */
+  default Mono<Void> registerOwn(Service service) {
+    return register(service, NO_TTL);
+  }
 
   /** Removes the nodes of {@code service} named by id; unknown nodes are ignored. */
   Mono<Void> deregister(Service service);

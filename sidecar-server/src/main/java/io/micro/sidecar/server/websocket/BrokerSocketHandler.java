@@ -94,7 +94,7 @@ public final class BrokerSocketHandler {
   public Mono<Void> handle(HttpServerResponse res, String topic, String queue, String contentType) {
     Map<String, String> header = Map.of("Content-Type",
         contentType == null || contentType.isEmpty() ? "text/plain" : contentType);
-    return res.sendWebsocket((in, out) -> sessions.track(out, serve(in, out, topic, queue, header)), spec);
+    return res.sendWebsocket((in, out) -> sessions.track(in, out, serve(in, out, topic, queue, header)), spec);
   }
 
   private Mono<Void> serve(WebsocketInbound in, WebsocketOutbound out, String topic, String queue,

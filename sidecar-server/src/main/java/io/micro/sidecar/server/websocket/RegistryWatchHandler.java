@@ -35,7 +35,7 @@ public final class RegistryWatchHandler {
       // filter()) discards it, and reactor-netty's discard hook releases it, so the release that follows
       // fails and kills the watch. Mapping each frame to a token hands nothing on to be discarded.
       Mono<Void> gone = in.receiveFrames().map(frame -> Boolean.TRUE).then();
-      return sessions.track(out, out.sendObject(registry.watch()
+      return sessions.track(in, out, out.sendObject(registry.watch()
               .filter(e -> service == null || service.equals(e.service().name()))
               .map(e -> new TextWebSocketFrame(Unpooled.wrappedBuffer(ServiceCodec.encode(e))))
               .takeUntilOther(gone))

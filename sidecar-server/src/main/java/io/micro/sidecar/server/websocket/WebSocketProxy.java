@@ -58,7 +58,7 @@ public final class WebSocketProxy {
             .handle((appIn, appOut) -> {
               // sendWebsocket completes once the client is upgraded; the app side must live until the pipe ends
               Sinks.Empty<Void> done = Sinks.empty();
-              return res.sendWebsocket((in, out) -> Mono.from(sessions.track(out, pipe(in, out, appIn, appOut)))
+              return res.sendWebsocket((in, out) -> Mono.from(sessions.track(in, out, pipe(in, out, appIn, appOut)))
                       .doFinally(s -> done.tryEmitEmpty()), server.build())
                   .then(done.asMono());
             })

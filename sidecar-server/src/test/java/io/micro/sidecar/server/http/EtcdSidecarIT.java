@@ -100,6 +100,32 @@ class EtcdSidecarIT {
   }
 
   @Test
+  void aRegistrationWithoutTtlOutlivesTheSidecarThatTookItAndOneWithTtlDoesNot() throws Exception {
+    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
+        .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints()))
+        .withApp(new io.micro.sidecar.core.config.AppConfig("short.lived", new HostPort("127.0.0.1", 9090)));
+    String forever = "{\"Name\":\"registered.once\",\"Nodes\":[{\"Port\":9093,\"Address\":\"127.0.0.1\",\"Id\":\"once-1\"}]}";
+    String heartbeat = "{\"Name\":\"heart.beat\",\"Nodes\":[{\"Port\":9094,\"Address\":\"127.0.0.1\",\"Id\":\"beat-1\"}]}";
+    String appKey;
+    try (Sidecar s = Sidecar.start(config)) {
+      appKey = "/micro/registry/short.lived/" + s.app().orElseThrow().nodes().get(0).id();
+      assertThat(send(s, "POST", "/registry", forever).statusCode()).isEqualTo(200);
+      assertThat(send(s, "POST", "/registry?ttl=30s", heartbeat).statusCode()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(etcd.etcdctl("get", "--keys-only", appKey)).contains(appKey));
+    }
+    // the sidecar stopped (as on SIGTERM): apps that registered once at start are still discoverable
+    assertThat(etcd.etcdctl("get", "--keys-only", "/micro/registry/registered.once/once-1"))
+        .contains("/micro/registry/registered.once/once-1");
+    assertThat(send(b, "GET", "/registry?service=registered.once", null).body()).contains("once-1");
+    // what was on the sidecar's leases left with it: its app, and a heartbeat registration it no longer renews
+    assertThat(etcd.etcdctl("get", "--keys-only", appKey)).doesNotContain(appKey);
+    assertThat(etcd.etcdctl("get", "--keys-only", "/micro/registry/heart.beat/beat-1")).doesNotContain("beat-1");
+    assertThat(send(b, "DELETE", "/registry", forever).statusCode()).isEqualTo(200);
+    assertThat(etcd.etcdctl("get", "--keys-only", "/micro/registry/registered.once/once-1")).doesNotContain("once-1");
+  }
+
+  @Test
   void aServiceRegisteredThroughOneSidecarIsFoundThroughTheOtherAndInEtcd() throws Exception {
     String body = "{\"Name\":\"foo.bar\",\"Nodes\":[{\"Port\":9091,\"Address\":\"127.0.0.1\",\"Id\":\"foo.bar-1\"}]}";
     assertThat(send(a, "POST", "/registry", body).statusCode()).isEqualTo(200);

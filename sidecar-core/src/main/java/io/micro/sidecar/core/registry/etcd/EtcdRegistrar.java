@@ -95,6 +95,71 @@ final class EtcdRegistrar implements AutoCloseable {
    * Either way the registration is kept and re-asserted until deregistered.
    */
   Mono<Long> register(Service service, Duration ttl) {
+    if (ttl == null || ttl.isZero()) {
+      return onWorker(() -> putForever(service));
+    }
+    return registerLeased(service, ttl);
+  }
+
+  /** A registration of this sidecar's own (its app, its topics): on a lease of {@code defaultTtl}, kept alive while it runs. */
+  Mono<Long> registerOwn(Service service) {
+    return registerLeased(service, Duration.ZERO);
+  }
+
+  /**
+   * Without a TTL: the keys are written with no lease and not tracked, so they stay until deregistered,
+   * across restarts of this sidecar, as the original wrote them. A key this sidecar held on a lease
+   * before is taken off it.
+   */
+  private Mono<Long> putForever(Service service) {
+    if (closed) {
+      return Mono.error(new IllegalStateException("registry closed"));
+    }
+    List<Own> writes = new ArrayList<>(service.nodes().size());
+    for (Node node : service.nodes()) {
+      String key = key(prefix, service.name(), node.id());
+      Own old = own.remove(key);
+      if (old != null) {
+        old.stop();
+        release(old.lease);
+      }
+      writes.add(new Own(key, ServiceCodec.encode(service.withNodes(List.of(node))), Duration.ZERO, Long.MAX_VALUE));
+    }
+    // Written on its own subscription: a caller that gives up only marks the registration abandoned, so
+    // the batch in flight lands first and then everything written is deleted again (all or none).
+    List<Own> written = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+    reactor.core.publisher.Sinks.One<Long> result = reactor.core.publisher.Sinks.one();
+    Flux.fromIterable(writes).buffer(TXN_OPS)
+        .concatMap(batch -> abandoned.get() ? Mono.<Long>empty() : call(() -> client.getKVClient().txn()
+            .Then(batch.stream().map(o -> io.etcd.jetcd.op.Op.put(EtcdCache.bytes(o.key), ByteSequence.from(o.value),
+                PutOption.DEFAULT)).toArray(io.etcd.jetcd.op.Op[]::new))
+            .commit()).map(r -> r.getHeader().getRevision()).publishOn(loop).doOnNext(r -> written.addAll(batch)))
+        .reduce(0L, Math::max)
+        .subscribe(revision -> {
+          if (abandoned.get()) {
+            deleteAll(service, written);
+          } else {
+            result.tryEmitValue(revision);
+          }
+        }, e -> {
+          deleteAll(service, written);
+          result.tryEmitError(e);
+        });
+    return result.asMono().doOnCancel(() -> abandoned.set(true));
+  }
+
+  /** Deletes keys written for a registration that did not complete, in transactions of {@link #TXN_OPS}. */
+  private void deleteAll(Service service, List<Own> written) {
+    Flux.fromIterable(written).buffer(TXN_OPS).concatMap(batch -> call(() -> client.getKVClient().txn()
+            .Then(batch.stream().map(o -> io.etcd.jetcd.op.Op.delete(EtcdCache.bytes(o.key),
+                io.etcd.jetcd.options.DeleteOption.DEFAULT)).toArray(io.etcd.jetcd.op.Op[]::new))
+            .commit()))
+        .subscribe(r -> { }, e -> log.warn("removing a registration of {} that did not complete failed: {}",
+            service.name(), e.toString()));
+  }
+
+  private Mono<Long> registerLeased(Service service, Duration ttl) {
     return onWorker(() -> {
       List<Node> fresh = new ArrayList<>();
       List<Node> known = new ArrayList<>();

@@ -76,6 +76,13 @@ public final class EtcdRegistry implements Registry {
   }
 
   @Override
+  public Mono<Void> registerOwn(Service service) {
+    return Mono.fromRunnable(() -> ServiceCodec.validate(service))
+        .then(registrar.registerOwn(service))
+        .flatMap(revision -> cache.awaitRevision(revision, READ_YOUR_WRITE_WAIT));
+  }
+
+  @Override
   public Mono<Void> deregister(Service service) {
     return Mono.fromRunnable(() -> ServiceCodec.validate(service))
         .then(registrar.deregister(service))

@@ -88,7 +88,10 @@ class EtcdRegistryIT {
   void aRegistrationOfManyNodesIsWrittenOnOneLeaseAllOrNone() throws Exception {
     EtcdCluster etcd = own(EtcdCluster.start(1));
     EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
-    a.register(many("bulk", 10_000), Registry.NO_TTL).block(WAIT);
+    a.register(many("forever", 10_000), Registry.NO_TTL).block(WAIT);
+    assertThat(keys(etcd, "forever")).isEqualTo(10_000);
+    assertThat(etcd.etcdctl("lease", "list").lines().filter(l -> l.matches("[0-9a-f]{16}"))).as("no TTL: no lease").isEmpty();
+    a.register(many("bulk", 10_000), Duration.ofSeconds(30)).block(WAIT);
     assertThat(ids(a, "bulk")).hasSize(10_000);
     assertThat(keys(etcd, "bulk")).isEqualTo(10_000);
     assertThat(etcd.etcdctl("lease", "list").lines().filter(l -> l.matches("[0-9a-f]{16}"))).as("leases").hasSize(1);
@@ -96,19 +99,24 @@ class EtcdRegistryIT {
     a.deregister(new Service("bulk", "", null, null, List.of(new Node("bulk-7", "", 0, null)))).block(WAIT);
     assertThat(keys(etcd, "bulk")).isEqualTo(9_999);
 
-    // a caller that gives up half-way leaves nothing behind
+    // a caller that gives up half-way leaves nothing behind, with a TTL (its lease is revoked) or without
+    assertAbandonedLeavesNothing(etcd, a, Duration.ofSeconds(30));
+    assertAbandonedLeavesNothing(etcd, a, Registry.NO_TTL);
+    assertThat(keys(etcd, "bulk")).isEqualTo(9_999);
+  }
+
+  private void assertAbandonedLeavesNothing(EtcdCluster etcd, EtcdRegistry a, Duration ttl) throws Exception {
     Service big = many("abandoned", 40_000);
     java.util.concurrent.atomic.AtomicReference<reactor.core.Disposable> registering = new java.util.concurrent.atomic.AtomicReference<>();
     reactor.core.Disposable watching = a.watch()
         .filter(e -> e.service().name().equals("abandoned"))
         .take(1)
         .subscribe(first -> registering.get().dispose());
-    registering.set(a.register(big, Registry.NO_TTL).subscribe());
+    registering.set(a.register(big, ttl).subscribe());
     await().atMost(WAIT).untilAsserted(() -> assertThat(registering.get().isDisposed()).isTrue());
     await().atMost(WAIT).untilAsserted(() -> assertThat(keys(etcd, "abandoned")).isZero());
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "abandoned")).isEmpty());
     watching.dispose();
-    assertThat(keys(etcd, "bulk")).isEqualTo(9_999);
   }
 
   @Test
@@ -156,7 +164,7 @@ class EtcdRegistryIT {
       assertThat(deleted.action()).isEqualTo(RegistryEvent.Action.DELETE);
       assertThat(r.lookup("go.micro.srv.greeter").block(WAIT)).isEmpty();
 
-      r.register(service("foo.bar", "foo.bar-1", 9091), Registry.NO_TTL).block(WAIT);
+      r.registerOwn(service("foo.bar", "foo.bar-1", 9091)).block(WAIT);
       assertThat(etcd.etcdctl("get", "--print-value-only", "/micro/registry/foo.bar/foo.bar-1").strip())
           .isEqualTo("{\"name\":\"foo.bar\",\"version\":\"\",\"metadata\":null,\"endpoints\":null,"
               + "\"nodes\":[{\"id\":\"foo.bar-1\",\"address\":\"127.0.0.1\",\"port\":9091,\"metadata\":null}]}");
@@ -194,8 +202,8 @@ class EtcdRegistryIT {
   void lookupsKeepAnsweringWhileEtcdIsDownAndRegistrationsAreBackAfterItRestarts() {
     EtcdCluster etcd = own(EtcdCluster.start(1));
     EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(2));
-    a.register(service("app", "app-1", 1), Registry.NO_TTL).block(WAIT);
-    a.register(service("other", "other-1", 2), Registry.NO_TTL).block(WAIT);
+    a.registerOwn(service("app", "app-1", 1)).block(WAIT);
+    a.registerOwn(service("other", "other-1", 2)).block(WAIT);
 
     etcd.stop(0);
     // for longer than the lease TTL: lookups answer from the cache throughout, and its age shows
@@ -225,7 +233,7 @@ class EtcdRegistryIT {
     TcpProxy link = own(TcpProxy.to(etcd.endpoint(0)));
     EtcdRegistry a = registry(List.of(link.address()), Duration.ofSeconds(2));
     EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
-    a.register(service("app", "app-a", 1), Registry.NO_TTL).block(WAIT);
+    a.registerOwn(service("app", "app-a", 1)).block(WAIT);
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-a"));
 
     link.cut();
@@ -236,7 +244,8 @@ class EtcdRegistryIT {
 
     link.restore();
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-a"));
-    assertThat(ids(a, "app")).containsExactly("app-a");
+    // a's own copy may lack the node for the moment between its re-list and its re-assertion (issue 16, item 3)
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "app")).containsExactly("app-a"));
   }
 
   @Test
@@ -245,12 +254,12 @@ class EtcdRegistryIT {
     TcpProxy link = own(TcpProxy.to(etcd.endpoint(0)));
     EtcdRegistry a = registry(List.of(link.address()), Duration.ofSeconds(30));
     EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(30));
-    b.register(service("gone", "gone-1", 1), Registry.NO_TTL).block(WAIT);
+    b.registerOwn(service("gone", "gone-1", 1)).block(WAIT);
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "gone")).containsExactly("gone-1"));
 
     link.cut();
     b.deregister(service("gone", "gone-1", 1)).block(WAIT);
-    b.register(service("new", "new-1", 1), Registry.NO_TTL).block(WAIT);
+    b.registerOwn(service("new", "new-1", 1)).block(WAIT);
     String status = etcd.etcdctl("endpoint", "status", "--write-out=fields");
     long revision = Long.parseLong(status.replaceAll("(?s).*\"Revision\" : (\\d+).*", "$1"));
     etcd.etcdctl("compaction", Long.toString(revision));
@@ -277,7 +286,7 @@ class EtcdRegistryIT {
       }
       Service s = service("svc", "svc-" + i, i);
       try {
-        a.register(s, Registry.NO_TTL).block(WAIT);
+        a.registerOwn(s).block(WAIT);
         registered++;
         assertThat(ids(a, "svc")).contains("svc-" + i);
       } catch (RuntimeException e) {
