@@ -177,7 +177,8 @@ public final class Sidecar implements AutoCloseable {
     RegistryConfig r = config.registry();
     return switch (r.kind()) {
       case MEMORY -> Registry.memory();
-      case ETCD -> EtcdRegistry.builder().endpoints(r.addresses()).defaultTtl(config.lifecycle().registerTtl()).build();
+      case ETCD -> EtcdRegistry.builder().endpoints(r.addresses()).prefix(r.prefix())
+          .defaultTtl(config.lifecycle().registerTtl()).build();
     };
   }
 

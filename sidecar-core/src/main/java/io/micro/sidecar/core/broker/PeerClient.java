@@ -89,11 +89,12 @@ final class PeerClient {
 
   /** Peers are sidecars, spoken to over plain HTTP (a TLS-serving peer is not reachable this way yet). */
   static String uri(Node node) {
-    String host = node.address().isEmpty() ? "127.0.0.1" : node.address();
+    io.micro.sidecar.core.config.HostPort target = node.target();
+    String host = target.host().isEmpty() ? "127.0.0.1" : target.host();
     if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + node.port() + PATH + "?id=" + URLEncoder.encode(node.id(), StandardCharsets.UTF_8);
+    return "http://" + host + ":" + target.port() + PATH + "?id=" + URLEncoder.encode(node.id(), StandardCharsets.UTF_8);
   }
 
   private void failed(Node node, String why) {

@@ -3,8 +3,20 @@ package io.micro.sidecar.core.config;
 import java.util.List;
 import java.util.Locale;
 
-/** Which registry to use ({@code --registry}, default memory) and where it lives ({@code --registry_address}). */
-public record RegistryConfig(Kind kind, List<String> addresses) {
+/**
+ * Which registry to use ({@code --registry}, default memory), where it lives ({@code --registry_address})
+ * and, with etcd, the prefix registrations are written under ({@code --registry_prefix}, default
+ * {@code /micro-registry/}; {@code /micro/registry/} writes go-micro 1.11's node form). Both are read.
+ */
+public record RegistryConfig(Kind kind, List<String> addresses, String prefix) {
+
+  /** Where etcd registrations are written by default: the sidecar era's layout (contract §11). */
+  public static final String DEFAULT_PREFIX = "/micro-registry/";
+
+  /** With the default prefix. */
+  public RegistryConfig(Kind kind, List<String> addresses) {
+    this(kind, addresses, DEFAULT_PREFIX);
+  }
 
   public enum Kind {
     MEMORY,
@@ -32,6 +44,9 @@ public record RegistryConfig(Kind kind, List<String> addresses) {
 
   public RegistryConfig {
     addresses = List.copyOf(addresses);
+    if (!prefix.equals("/micro-registry/") && !prefix.equals("/micro/registry/")) {
+      throw new IllegalArgumentException("'" + prefix + "' (expected: /micro-registry/ or /micro/registry/)");
+    }
   }
 
   public static RegistryConfig memory() {

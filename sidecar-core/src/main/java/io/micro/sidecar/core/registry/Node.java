@@ -15,4 +15,20 @@ public record Node(
   public Node {
     address = address == null ? "" : address;
   }
+
+  /**
+   * Where to call this node: {@code address} and {@code port}, or, for a node in go-micro's current
+   * form (no port, {@code address} = {@code host:port}), the port inside the address.
+   */
+  public io.micro.sidecar.core.config.HostPort target() {
+    boolean bareV6 = address.indexOf(':') != address.lastIndexOf(':') && !address.startsWith("[");
+    if (port == 0 && address.indexOf(':') >= 0 && !bareV6) {
+      try {
+        return io.micro.sidecar.core.config.HostPort.parse(address);
+      } catch (IllegalArgumentException e) {
+        // not host:port after all: call it as given
+      }
+    }
+    return new io.micro.sidecar.core.config.HostPort(address, port);
+  }
 }

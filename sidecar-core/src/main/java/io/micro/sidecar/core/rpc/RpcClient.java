@@ -59,7 +59,7 @@ public final class RpcClient {
   public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming, Channel caller) {
     long deadlineAt = System.nanoTime() + deadline.toNanos();
     Mono<AppResponse> response = request.address() == null
-        ? balancer.call(request.service(), node -> attempt(caller, node.address(), node.port(), request, incoming,
+        ? balancer.call(request.service(), node -> attempt(caller, node.target().host(), node.target().port(), request, incoming,
             deadlineAt), r -> r.status >= 500)
         : direct(caller, request, incoming, deadlineAt);
     Mono<byte[]> call = response

@@ -27,6 +27,10 @@ final class MicroCommand implements Runnable {
       description = "Registry: memory (embedded, this process only) or etcd (etcdv3, the original's name, is the same). Env MICRO_REGISTRY. Default: ${DEFAULT-VALUE}.")
   String registry;
 
+  @Option(names = "--registry_prefix", paramLabel = "<prefix>", defaultValue = RegistryConfig.DEFAULT_PREFIX,
+      description = "etcd prefix registrations are written under: /micro-registry/ (the original's) or /micro/registry/ (go-micro 1.11 and later, host:port addresses); both are read. Env MICRO_REGISTRY_PREFIX. Default: ${DEFAULT-VALUE}.")
+  String registryPrefix;
+
   @Option(names = "--registry_address", paramLabel = "<host:port,...>",
       description = "Comma-separated registry endpoints (etcd default 127.0.0.1:2379). Env MICRO_REGISTRY_ADDRESS.")
   String registryAddress;
@@ -191,7 +195,11 @@ final class MicroCommand implements Runnable {
     }
     List<String> addresses = registryAddress == null || registryAddress.isBlank()
         ? List.of() : Arrays.stream(registryAddress.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    return new RegistryConfig(kind, addresses);
+    try {
+      return new RegistryConfig(kind, addresses, registryPrefix);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--registry_prefix': " + e.getMessage());
+    }
   }
 
   BrokerConfig.Kind brokerKind() {

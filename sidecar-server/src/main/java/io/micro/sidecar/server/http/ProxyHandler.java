@@ -121,7 +121,7 @@ final class ProxyHandler {
       // healthy app is not a slow answer.
       Sinks.Empty<Void> sent = Sinks.empty();
       return connections.http(Responses.channel(req).eventLoop()).request(req.method())
-          .uri(connections.uri(node.address(), node.port(), req.uri()))
+          .uri(connections.uri(node.target().host(), node.target().port(), req.uri()))
           .send((out, body) -> {
             forwardedHeaders(req, out.requestHeaders());
             // a body with a length goes on with that length, not re-framed as chunked (a Python

@@ -54,7 +54,7 @@ public final class WebSocketProxy {
     }
     return balancer.call(service, node -> http.headers(h -> h.add(forwarded))
             .websocket(client.build())
-            .uri("ws" + connections.uri(node.address(), node.port(), req.uri()).substring(4))
+            .uri("ws" + connections.uri(node.target().host(), node.target().port(), req.uri()).substring(4))
             .handle((appIn, appOut) -> {
               // sendWebsocket completes once the client is upgraded; the app side must live until the pipe ends
               Sinks.Empty<Void> done = Sinks.empty();

@@ -75,6 +75,12 @@ class MicroCliTest {
     assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
     assertThat(run(Map.of("MICRO_REGISTRY", "etcdv3"), "sidecar")).isZero();
     assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
+    assertThat(started.registry().prefix()).isEqualTo("/micro-registry/");
+    assertThat(run("--registry=etcd", "--registry_prefix=/micro/registry/", "sidecar")).isZero();
+    assertThat(started.registry().prefix()).isEqualTo("/micro/registry/");
+    err.getBuffer().setLength(0);
+    assertThat(run("--registry_prefix=/elsewhere/", "sidecar")).isEqualTo(2);
+    assertThat(err.toString()).contains("'--registry_prefix': '/elsewhere/' (expected: /micro-registry/ or /micro/registry/)");
     err.getBuffer().setLength(0);
     assertThat(run("--registry=consul", "sidecar")).isEqualTo(2);
     assertThat(err.toString()).contains("'consul' (expected: memory, etcd or etcdv3");
@@ -182,6 +188,12 @@ class MicroCliTest {
     assertThat(run("sidecar", "--address=localhost")).isEqualTo(2);
     assertOneLine("'--address': 'localhost'");
 
+    assertThat(started.registry().prefix()).isEqualTo("/micro-registry/");
+    assertThat(run("--registry=etcd", "--registry_prefix=/micro/registry/", "sidecar")).isZero();
+    assertThat(started.registry().prefix()).isEqualTo("/micro/registry/");
+    err.getBuffer().setLength(0);
+    assertThat(run("--registry_prefix=/elsewhere/", "sidecar")).isEqualTo(2);
+    assertThat(err.toString()).contains("'--registry_prefix': '/elsewhere/' (expected: /micro-registry/ or /micro/registry/)");
     err.getBuffer().setLength(0);
     assertThat(run("--registry=consul", "sidecar")).isEqualTo(2);
     assertOneLine("'--registry': 'consul' (expected: memory, etcd or etcdv3");

@@ -209,6 +209,9 @@ final class EtcdCache implements AutoCloseable {
     long revision = listing.getHeader().getRevision();
     Map<String, Service> fresh = new HashMap<>();
     for (KeyValue kv : listing.getKvs()) {
+      if (!EtcdRegistry.registryKey(kv.getKey().toString())) {
+        continue;
+      }
       Service s = decode(kv);
       if (s != null) {
         fresh.put(kv.getKey().toString(), s);
@@ -279,6 +282,9 @@ final class EtcdCache implements AutoCloseable {
     for (WatchEvent e : response.getEvents()) {
       String key = e.getKeyValue().getKey().toString();
       revision = Math.max(revision, e.getKeyValue().getModRevision());
+      if (!EtcdRegistry.registryKey(key)) {
+        continue;
+      }
       if (e.getEventType() == WatchEvent.EventType.PUT) {
         Service s = decode(e.getKeyValue());
         if (s == null) {

@@ -84,6 +84,18 @@ final class EtcdRegistrar implements AutoCloseable {
     this.sweeper = loop.schedulePeriodically(this::expireDue, 250, 250, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * One node's value in this prefix's layout: under go-micro's current prefix a node's port goes into
+   * its address ({@code host:port}), as go-micro 1.11 and later write and read it.
+   */
+  private byte[] encode(Service service, Node node) {
+    Node written = prefix.equals(EtcdRegistry.GO_MICRO) && node.port() > 0
+        ? new Node(node.id(), new io.micro.sidecar.core.config.HostPort(node.address(), node.port()).toString(), 0,
+            node.metadata())
+        : node;
+    return ServiceCodec.encode(service.withNodes(List.of(written)));
+  }
+
   /** go-micro's key rule: a {@code /} inside a service name or node id becomes {@code -}; the value keeps the real name. */
   static String key(String prefix, String service, String nodeId) {
     return prefix + service.replace('/', '-') + "/" + nodeId.replace('/', '-');
@@ -123,7 +135,7 @@ final class EtcdRegistrar implements AutoCloseable {
         old.stop();
         release(old.lease);
       }
-      writes.add(new Own(key, ServiceCodec.encode(service.withNodes(List.of(node))), Duration.ZERO, Long.MAX_VALUE));
+      writes.add(new Own(key, encode(service, node), Duration.ZERO, Long.MAX_VALUE));
     }
     // Written on its own subscription: a caller that gives up only marks the registration abandoned, so
     // the batch in flight lands first and then everything written is deleted again (all or none).
@@ -200,7 +212,7 @@ final class EtcdRegistrar implements AutoCloseable {
         old.stop();
         release(old.lease);
       }
-      group.add(new Own(key, ServiceCodec.encode(service.withNodes(List.of(node))), leaseTtl, deadline));
+      group.add(new Own(key, encode(service, node), leaseTtl, deadline));
     }
     long seconds = Math.max(1, (leaseTtl.toMillis() + 999) / 1000);
     long[] lease = {0};
@@ -305,7 +317,7 @@ final class EtcdRegistrar implements AutoCloseable {
       return Mono.error(new IllegalStateException("registry closed"));
     }
     String key = key(prefix, service.name(), node.id());
-    byte[] value = ServiceCodec.encode(service.withNodes(List.of(node)));
+    byte[] value = encode(service, node);
     boolean heartbeat = ttl != null && !ttl.isZero();
     Duration leaseTtl = heartbeat ? ttl : defaultTtl;
     long deadline = heartbeat ? ticker.read() + ttl.toNanos() : Long.MAX_VALUE;

@@ -29,7 +29,17 @@ import reactor.core.scheduler.Schedulers;
 public final class EtcdRegistry implements Registry {
 
   /** Where go-micro's etcd registry keeps services. */
-  public static final String PREFIX = "/micro/registry/";
+  /** The sidecar era's layout (go-plugins registry/etcdv3): the default prefix written. */
+  public static final String SIDECAR_ERA = "/micro-registry/";
+  /** go-micro 1.11 and later: nodes carry {@code address} = {@code host:port} and no port. */
+  public static final String GO_MICRO = "/micro/registry/";
+  /** Both layouts live under it: lookups and watches read both (contract §11). */
+  private static final String WATCHED = "/micro";
+
+  /** A key of either layout. */
+  static boolean registryKey(String key) {
+    return key.startsWith(SIDECAR_ERA) || key.startsWith(GO_MICRO);
+  }
 
   private static final Duration READ_YOUR_WRITE_WAIT = Duration.ofSeconds(2);
 
@@ -48,9 +58,9 @@ public final class EtcdRegistry implements Registry {
         .waitForReady(false)
         .build();
     this.loop = Schedulers.newSingle("etcd-registry", true);
-    this.registrar = new EtcdRegistrar(client, PREFIX, b.ticker, loop, b.defaultTtl,
+    this.registrar = new EtcdRegistrar(client, b.prefix, b.ticker, loop, b.defaultTtl,
         this::knownMissing);
-    this.cache = new EtcdCache(client, PREFIX, b.ticker, loop, b.progressEvery, b.stallAfter, registrar::resynced);
+    this.cache = new EtcdCache(client, WATCHED, b.ticker, loop, b.progressEvery, b.stallAfter, registrar::resynced);
   }
 
   /** For the registrar, which is made before the cache it asks. */
@@ -137,8 +147,21 @@ public final class EtcdRegistry implements Registry {
     private Duration defaultTtl = Duration.ofSeconds(15);
     private Duration progressEvery = Duration.ofSeconds(5);
     private Duration stallAfter = Duration.ofSeconds(15);
+    private String prefix = SIDECAR_ERA;
 
     private Builder() {}
+
+    /**
+     * Where registrations are written ({@code --registry_prefix}): {@link #SIDECAR_ERA} (the default) or
+     * {@link #GO_MICRO}, each in its layout's node form. Both are read whatever this says.
+     */
+    public Builder prefix(String prefix) {
+      if (!prefix.equals(SIDECAR_ERA) && !prefix.equals(GO_MICRO)) {
+        throw new IllegalArgumentException("'" + prefix + "' (expected: " + SIDECAR_ERA + " or " + GO_MICRO + ")");
+      }
+      this.prefix = prefix;
+      return this;
+    }
 
     /** etcd endpoints as {@code host:port} or URIs; default {@code 127.0.0.1:2379}. */
     public Builder endpoints(List<String> endpoints) {

@@ -67,8 +67,8 @@ class EtcdRegistryIT {
 
     b.deregister(service("foo", "foo-b", 2)).block(WAIT);
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "foo")).containsExactly("foo-a"));
-    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/foo/").strip())
-        .isEqualTo("/micro/registry/foo/foo-a");
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/foo/").strip())
+        .isEqualTo("/micro-registry/foo/foo-a");
   }
 
   private static Service many(String name, int nodes) {
@@ -80,7 +80,7 @@ class EtcdRegistryIT {
   }
 
   private static int keys(EtcdCluster etcd, String name) throws Exception {
-    return (int) etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/" + name + "/").lines()
+    return (int) etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/" + name + "/").lines()
         .filter(l -> !l.isBlank()).count();
   }
 
@@ -125,8 +125,8 @@ class EtcdRegistryIT {
     EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
     EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
     a.register(service("go.micro/srv.greeter", "node/1", 9091), Registry.NO_TTL).block(WAIT);
-    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/").strip())
-        .isEqualTo("/micro/registry/go.micro-srv.greeter/node-1");
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/").strip())
+        .isEqualTo("/micro-registry/go.micro-srv.greeter/node-1");
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "go.micro/srv.greeter")).containsExactly("node/1"));
     assertThat(b.lookup("go.micro/srv.greeter").block(WAIT).get(0).name()).isEqualTo("go.micro/srv.greeter");
     a.deregister(service("go.micro/srv.greeter", "node/1", 9091)).block(WAIT);
@@ -165,10 +165,10 @@ class EtcdRegistryIT {
       assertThat(r.lookup("go.micro.srv.greeter").block(WAIT)).isEmpty();
 
       r.registerOwn(service("foo.bar", "foo.bar-1", 9091)).block(WAIT);
-      assertThat(etcd.etcdctl("get", "--print-value-only", "/micro/registry/foo.bar/foo.bar-1").strip())
+      assertThat(etcd.etcdctl("get", "--print-value-only", "/micro-registry/foo.bar/foo.bar-1").strip())
           .isEqualTo("{\"name\":\"foo.bar\",\"version\":\"\",\"metadata\":null,\"endpoints\":null,"
               + "\"nodes\":[{\"id\":\"foo.bar-1\",\"address\":\"127.0.0.1\",\"port\":9091,\"metadata\":null}]}");
-      assertThat(etcd.etcdctl("get", "--write-out=fields", "/micro/registry/foo.bar/foo.bar-1"))
+      assertThat(etcd.etcdctl("get", "--write-out=fields", "/micro-registry/foo.bar/foo.bar-1"))
           .as("the key rides on a lease").containsPattern("\"Lease\" : [1-9]");
     } finally {
       watching.dispose();
@@ -195,7 +195,7 @@ class EtcdRegistryIT {
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "beat")).isEmpty());
     assertThat(Duration.ofNanos(System.nanoTime() - stopped)).as("gone within about the TTL")
         .isLessThan(ttl.plusSeconds(3));
-    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro/registry/beat/").strip()).isEmpty();
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/beat/").strip()).isEmpty();
   }
 
   @Test
