@@ -188,12 +188,6 @@ class MicroCliTest {
     assertThat(run("sidecar", "--address=localhost")).isEqualTo(2);
     assertOneLine("'--address': 'localhost'");
 
-    assertThat(started.registry().prefix()).isEqualTo("/micro-registry/");
-    assertThat(run("--registry=etcd", "--registry_prefix=/micro/registry/", "sidecar")).isZero();
-    assertThat(started.registry().prefix()).isEqualTo("/micro/registry/");
-    err.getBuffer().setLength(0);
-    assertThat(run("--registry_prefix=/elsewhere/", "sidecar")).isEqualTo(2);
-    assertThat(err.toString()).contains("'--registry_prefix': '/elsewhere/' (expected: /micro-registry/ or /micro/registry/)");
     err.getBuffer().setLength(0);
     assertThat(run("--registry=consul", "sidecar")).isEqualTo(2);
     assertOneLine("'--registry': 'consul' (expected: memory, etcd or etcdv3");
