@@ -9,16 +9,15 @@ import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
+import io.micro.sidecar.server.testing.RawHttp;
 import io.micro.sidecar.server.testing.TestSidecars;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,7 +156,7 @@ class ExhaustionIT {
             + "Content-Length: 100\r\n\r\n{").getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         // one more byte every half second would pass a body deadline of one second; none at all must not
-        assertThat(drain(s.getInputStream())).as("no answer, just closed: %s", path).isEmpty();
+        assertThat(RawHttp.drain(s.getInputStream())).as("no answer, just closed: %s", path).isEmpty();
       }
     }
     assertRecovered(before);
@@ -310,36 +309,11 @@ class ExhaustionIT {
     return new int[] {b0 & 0x0f, length};
   }
 
-  /** Sends the bytes and reads until the server closes or 10 s pass. */
   static String exchange(String request) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
-      s.setSoTimeout(10_000);
-      try {
-        s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-        s.getOutputStream().flush();
-      } catch (IOException e) {
-        // refused before all was sent; what it answered is still read
-      }
-      return drain(s.getInputStream());
-    }
-  }
-
-  private static String drain(InputStream in) throws IOException {
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    byte[] buf = new byte[8192];
-    try {
-      for (int n; (n = in.read(buf)) >= 0; ) {
-        got.write(buf, 0, n);
-      }
-    } catch (SocketTimeoutException e) {
-      throw new AssertionError("the connection got stuck: " + got.toString(StandardCharsets.ISO_8859_1));
-    } catch (IOException e) {
-      // reset after the answer: fine
-    }
-    return got.toString(StandardCharsets.UTF_8);
+    return RawHttp.exchange(sidecar.port(), request.getBytes(StandardCharsets.ISO_8859_1));
   }
 
   static int status(String answer) {
-    return answer.startsWith("HTTP/1.1 ") ? Integer.parseInt(answer.substring(9, 12)) : 0;
+    return RawHttp.status(answer);
   }
 }

@@ -7,13 +7,12 @@ import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
+import io.micro.sidecar.server.testing.RawHttp;
 import io.micro.sidecar.server.testing.TestSidecars;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -261,36 +260,11 @@ class HostileInputIT {
 
   /** Sends the bytes and reads until the server closes (every case asks for Connection: close) or 10 s pass. */
   private static String exchange(byte[] request) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
-      s.setSoTimeout(10_000);
-      OutputStream out = s.getOutputStream();
-      try {
-        out.write(request);
-        out.flush();
-      } catch (IOException e) {
-        // the server may refuse a huge request before it is all sent; what it answered is still read
-      }
-      ByteArrayOutputStream got = new ByteArrayOutputStream();
-      InputStream in = s.getInputStream();
-      byte[] buf = new byte[8192];
-      try {
-        for (int n; (n = in.read(buf)) >= 0; ) {
-          got.write(buf, 0, n);
-        }
-      } catch (SocketTimeoutException e) {
-        throw new AssertionError("the connection got stuck: " + got.toString(StandardCharsets.ISO_8859_1));
-      } catch (IOException e) {
-        // reset after the answer: fine
-      }
-      return got.toString(StandardCharsets.UTF_8);
-    }
+    return RawHttp.exchange(sidecar.port(), request);
   }
 
   private static int status(String answer) {
-    if (!answer.startsWith("HTTP/1.1 ")) {
-      return 0;
-    }
-    return Integer.parseInt(answer.substring(9, 12));
+    return RawHttp.status(answer);
   }
 
   private static String firstLine(String answer) {
