@@ -16,7 +16,7 @@ import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * {@code POST /rpc} (contract §4): {@code service}, {@code method}, {@code request} and optional
- * {@code address} as form fields or JSON; answers the app's {@code result} byte for byte or a micro
+ * {@code address} as form fields (in the body or the query string, the body winning) or JSON; answers the app's {@code result} byte for byte or a micro
  * error with its code as the status.
  */
 final class RpcHandler {
@@ -51,7 +51,11 @@ final class RpcHandler {
     if (type.startsWith("application/json") || startsWithBrace(body)) {
       return RpcRequestCodec.fromJson(body);
     }
-    return RpcRequestCodec.fromForm(new String(body, StandardCharsets.UTF_8));
+    // Go's ParseForm: fields may also stand in the query string; a body field wins over the same query field
+    String form = new String(body, StandardCharsets.UTF_8);
+    int q = req.uri().indexOf('?');
+    String query = q < 0 ? "" : req.uri().substring(q + 1);
+    return RpcRequestCodec.fromForm(query.isEmpty() ? form : form.isEmpty() ? query : form + "&" + query);
   }
 
   private static boolean startsWithBrace(byte[] body) {

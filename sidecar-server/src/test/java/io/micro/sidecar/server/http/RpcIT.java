@@ -107,6 +107,12 @@ class RpcIT {
     HttpResponse<String> stringRequest = rpcJson(
         "{\"Service\":\"go.micro.srv.example\",\"METHOD\":\"Example.Call\",\"request\":\"{\\\"name\\\":\\\"Jane\\\"}\"}");
     assertThat(stringRequest.body()).startsWith("{\"msg\":\"go.micro.srv.example-1: Hello Jane\"");
+
+    // curl -d 'request=..' '/rpc?service=..&method=..': query and body merge as Go's ParseForm does, the body winning
+    HttpResponse<String> merged = post("/rpc?service=go.micro.srv.example&method=Nope.Never&request=%7B%7D",
+        "application/x-www-form-urlencoded", "method=Example.Call&request=%7B%22name%22%3A%22Query%22%7D");
+    assertThat(merged.statusCode()).as(merged.body()).isEqualTo(200);
+    assertThat(merged.body()).startsWith("{\"msg\":\"go.micro.srv.example-1: Hello Query\",\"method\":\"Example.Call\"");
   }
 
   @Test
