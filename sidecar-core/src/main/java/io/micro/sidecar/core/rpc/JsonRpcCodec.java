@@ -220,7 +220,7 @@ public final class JsonRpcCodec {
   }
 
   private static RpcAnswer duringRequest(String what) {
-    return new RpcAnswer.Failure(MicroError.of(MicroError.CLIENT_ID, 500, "error during request: " + what));
+    return new RpcAnswer.Failure(MicroError.of(MicroError.CLIENT_ID, 500, "error during request: " + what), true);
   }
 
   private static RpcAnswer invalid(String reason) {

@@ -27,6 +27,8 @@ public record MicroError(String id, int code, String detail, String status) {
   public static final String RPC_ID = "go.micro.rpc";
   /** Id of errors raised while calling an app: selection, transport, deadline, bad answers. */
   public static final String CLIENT_ID = "go.micro.client";
+  /** The catch-all route's id for errors an app gave as plain text, as micro's API handler named them. */
+  public static final String API_ID = "go.micro.api";
 
   public MicroError {
     if (code <= 0) {
@@ -38,6 +40,11 @@ public record MicroError(String id, int code, String detail, String status) {
   }
 
   /** An error whose {@code status} is the HTTP reason phrase of {@code code} ({@code 400} → {@code Bad Request}). */
+  /** The same error under another id. */
+  public MicroError withId(String other) {
+    return new MicroError(other, code, detail, status);
+  }
+
   public static MicroError of(String id, int code, String detail) {
     return new MicroError(id, code, detail, reasonPhrase(code));
   }

@@ -37,10 +37,18 @@ public sealed interface RpcAnswer {
     }
   }
 
-  /** An error answer, or an answer that could not be read, as the micro error to give the caller. */
-  record Failure(MicroError error) implements RpcAnswer {
+  /**
+   * An error answer, or an answer that could not be read, as the micro error to give the caller.
+   * {@code plain} marks an error the app gave as text rather than as a micro error: its id is the
+   * route's ({@code go.micro.rpc} on {@code /rpc}, {@code go.micro.api} on the catch-all), as the original's.
+   */
+  record Failure(MicroError error, boolean plain) implements RpcAnswer {
     public Failure {
       Objects.requireNonNull(error, "error");
+    }
+
+    public Failure(MicroError error) {
+      this(error, false);
     }
   }
 }

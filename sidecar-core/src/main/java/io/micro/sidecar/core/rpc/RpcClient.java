@@ -56,7 +56,11 @@ public final class RpcClient {
    * @return the app's {@code result}, byte for byte; errors are {@link RpcException}s carrying the
    *     micro error to answer with
    */
-  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming, Channel caller) {
+  /**
+   * @param appErrorId the id given to an error the app reports as plain text: the route's
+   *                   ({@link MicroError#RPC_ID} on {@code /rpc}, {@link MicroError#API_ID} on the catch-all)
+   */
+  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming, Channel caller, String appErrorId) {
     long deadlineAt = System.nanoTime() + deadline.toNanos();
     Mono<AppResponse> response = request.address() == null
         ? balancer.call(request.service(), node -> attempt(caller, node.target().host(), node.target().port(), request, incoming,
@@ -66,7 +70,7 @@ public final class RpcClient {
         .onErrorMap(TimeoutException.class, e -> new RpcException(MicroError.timeout(
             "call to " + request.service() + " timed out after " + deadline.toMillis() + "ms")))
         .onErrorMap(e -> !(e instanceof RpcException), RpcClient::unreachable)
-        .map(RpcClient::result);
+        .map(r -> result(r, appErrorId));
     return observer == CallObserver.NOOP ? call : observed(call, request);
   }
 
@@ -131,14 +135,14 @@ public final class RpcClient {
     return (h.indexOf(':') >= 0 && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + port;
   }
 
-  private static byte[] result(AppResponse r) {
+  private static byte[] result(AppResponse r, String appErrorId) {
     if (r.status != HttpResponseStatus.OK.code()) {
       String body = new String(r.body, StandardCharsets.UTF_8).strip();
       throw new RpcException(MicroError.of(TRANSPORT_ID, 500, r.statusLine + ": " + body));
     }
     RpcAnswer answer = JsonRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body));
     if (answer instanceof RpcAnswer.Failure failure) {
-      throw new RpcException(failure.error());
+      throw new RpcException(failure.plain() ? failure.error().withId(appErrorId) : failure.error());
     }
     return ((RpcAnswer.Result) answer).result();
   }

@@ -21,15 +21,17 @@ import java.util.Map;
  * {@code invalid request body: ...}, {@code invalid service}, {@code invalid method} or
  * {@code invalid request: ...}.
  *
- * <p>Choices where the original was silent or unhelpful: an absent, empty or blank request, in
- * either form, means {@code {}} (the original sidecar answered 400 for a form without one); a JSON
- * {@code null} request is passed on as {@code null}; an empty {@code address} means none.
+ * <p>An absent, empty or blank request, in either form, is sent as {@code null}
+ * ({@code "params":[null]}), as the original sent it; a JSON {@code null} request is passed on as
+ * {@code null}; an empty {@code address} means none. The catch-all's empty body is {@code {}}.
  *
  * <p>Stateless and thread-safe; never blocks.
  */
 public final class RpcRequestCodec {
 
   private static final byte[] EMPTY_OBJECT = {'{', '}'};
+  /** What a missing request is sent as on {@code /rpc}: {@code "params":[null]}, as the original sent it. */
+  private static final byte[] NULL = {'n', 'u', 'l', 'l'};
   private static final String EXPECTED_BODY =
       " (expected: a JSON object such as {\"service\":\"go.micro.srv.example\",\"method\":\"Example.Call\",\"request\":{}})";
 
@@ -96,7 +98,7 @@ public final class RpcRequestCodec {
     if (requestText != null) {
       request = requestFromString(requestText);
     }
-    return new RpcRequest(service, method, emptyToNull(address), request == null ? EMPTY_OBJECT : request);
+    return new RpcRequest(service, method, emptyToNull(address), request == null ? NULL : request);
   }
 
   /**
@@ -122,7 +124,7 @@ public final class RpcRequestCodec {
     checkServiceAndMethod(service, method);
     String request = first(params, "request");
     return new RpcRequest(service, method, emptyToNull(first(params, "address")),
-        request == null ? EMPTY_OBJECT : requestFromString(request));
+        request == null ? NULL : requestFromString(request));
   }
 
   /**
@@ -149,7 +151,7 @@ public final class RpcRequestCodec {
   /** The JSON a request string holds, exactly one value with the whitespace around it trimmed. */
   private static byte[] requestFromString(String text) {
     if (text.isBlank()) {
-      return EMPTY_OBJECT;
+      return NULL;
     }
     return requestFromBytes(text.getBytes(StandardCharsets.UTF_8));
   }

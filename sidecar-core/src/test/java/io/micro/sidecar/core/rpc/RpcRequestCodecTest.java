@@ -102,14 +102,14 @@ class RpcRequestCodecTest {
 
   @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {"", " ", "\\n\\t "})
-  void aBlankRequestStringIsAnEmptyObject(String blank) {
-    assertThat(request(json("{\"service\":\"s\",\"method\":\"m\",\"request\":\"" + blank + "\"}"))).isEqualTo("{}");
+  void aBlankRequestStringIsNullAsTheOriginalSentIt(String blank) {
+    assertThat(request(json("{\"service\":\"s\",\"method\":\"m\",\"request\":\"" + blank + "\"}"))).isEqualTo("null");
   }
 
   @Test
-  void anAbsentRequestIsAnEmptyObjectAndAnEmptyAddressIsNone() {
+  void anAbsentRequestIsNullAsTheOriginalSentItAndAnEmptyAddressIsNone() {
     assertThat(json("{\"service\":\"s\",\"method\":\"m\",\"address\":\"\"}"))
-        .isEqualTo(new RpcRequest("s", "m", null, utf8("{}")));
+        .isEqualTo(new RpcRequest("s", "m", null, utf8("null")));
     assertThat(json("{\"service\":\"s\",\"method\":\"m\",\"address\":null}").address()).isNull();
   }
 
@@ -142,7 +142,7 @@ class RpcRequestCodecTest {
   @Test
   void skipsUnknownKeysWhateverTheyHold() {
     assertThat(json("{\"x\":{\"service\":\"no\",\"deep\":[[{}]]},\"service\":\"s\",\"y\":[\"method\"],\"method\":\"m\",\"z\":null}"))
-        .isEqualTo(new RpcRequest("s", "m", null, utf8("{}")));
+        .isEqualTo(new RpcRequest("s", "m", null, utf8("null")));
   }
 
   @Test
@@ -238,13 +238,13 @@ class RpcRequestCodecTest {
   @Test
   void theExactLowercaseKeyAndTheFirstValueWin() {
     assertThat(RpcRequestCodec.fromForm("Service=b&service=a&service=c&method=m"))
-        .isEqualTo(new RpcRequest("a", "m", null, utf8("{}")));
+        .isEqualTo(new RpcRequest("a", "m", null, utf8("null")));
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {"service=s&method=m", "service=s&method=m&request=", "service=s&method=m&request=+%20"})
-  void anAbsentOrBlankFormRequestIsAnEmptyObject(String body) {
-    assertThat(RpcRequestCodec.fromForm(body)).isEqualTo(new RpcRequest("s", "m", null, utf8("{}")));
+  void anAbsentOrBlankFormRequestIsNull(String body) {
+    assertThat(RpcRequestCodec.fromForm(body)).isEqualTo(new RpcRequest("s", "m", null, utf8("null")));
   }
 
   @ParameterizedTest(name = "{0} -> {1}")

@@ -47,7 +47,7 @@ final class CatchAllRpcHandler {
     return Mono.fromSupplier(() -> PathMapper.map(namespace, decode(rawPath)))
         .flatMap(route -> bodies.read(req)
             .map(body -> RpcRequestCodec.fromBody(route.service(), route.method(), body)))
-        .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req)))
+        .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req), MicroError.API_ID))
         .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
         .onErrorResume(e -> RpcHandler.answer(req, res, e));
   }

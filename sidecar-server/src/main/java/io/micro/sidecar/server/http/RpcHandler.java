@@ -40,7 +40,7 @@ final class RpcHandler {
     }
     return bodies.read(req)
         .map(body -> parse(req, body))
-        .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req)))
+        .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req), MicroError.RPC_ID))
         .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
         .onErrorResume(e -> answer(req, res, e));
   }

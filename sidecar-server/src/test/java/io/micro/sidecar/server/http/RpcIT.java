@@ -113,6 +113,12 @@ class RpcIT {
         "application/x-www-form-urlencoded", "method=Example.Call&request=%7B%22name%22%3A%22Query%22%7D");
     assertThat(merged.statusCode()).as(merged.body()).isEqualTo(200);
     assertThat(merged.body()).startsWith("{\"msg\":\"go.micro.srv.example-1: Hello Query\",\"method\":\"Example.Call\"");
+
+    // no request at all: the app gets null, as the original sent it
+    int before = app.bodies().size();
+    assertThat(post("/rpc", "application/x-www-form-urlencoded", "service=go.micro.srv.example&method=Example.Call")
+        .statusCode()).isEqualTo(200);
+    assertThat(app.bodies().get(before)).isEqualTo("{\"method\":\"Example.Call\",\"params\":[null],\"id\":0}");
   }
 
   @Test
@@ -132,7 +138,7 @@ class RpcIT {
 
     HttpResponse<String> e = rpcJson("{\"service\":\"go.micro.srv.example\",\"method\":\"Example.Nope\"}");
     assertThat(e.statusCode()).isEqualTo(500);
-    assertThat(e.body()).isEqualTo(error("go.micro.client", 500,
+    assertThat(e.body()).isEqualTo(error("go.micro.rpc", 500,
         "error during request: unknown method Example.Nope", "Internal Server Error"));
   }
 
@@ -159,6 +165,9 @@ class RpcIT {
     assertThat(get.statusCode()).isEqualTo(405);
     assertThat(post("/nothing/here", "application/json", "{}").body())
         .isEqualTo(error("go.micro.client", 404, "service not found", "Not Found"));
+    // an error the app gives as plain text carries the route's id: go.micro.api here, go.micro.rpc on /rpc
+    assertThat(post("/example/error", "application/json", "{}").body())
+        .isEqualTo(error("go.micro.api", 500, "error during request: boom", "Internal Server Error"));
     assertThat(post("/example/call", "application/json", "{\"name\":").statusCode()).isEqualTo(400);
     assertThat(post("/example/a%2Fb", "application/json", "{}").statusCode()).isEqualTo(400);
   }
@@ -169,9 +178,9 @@ class RpcIT {
       "no method         | {\"service\":\"go.micro.srv.example\"}                                       | 400 | {\"id\":\"go.micro.rpc\",\"code\":400,\"detail\":\"invalid method\",\"status\":\"Bad Request\"}",
       "bad request       | {\"service\":\"go.micro.srv.example\",\"method\":\"E.C\",\"request\":\"{x\"} | 400 | {\"id\":\"go.micro.rpc\",\"code\":400,\"detail\":\"invalid request:",
       "unknown service   | {\"service\":\"go.micro.srv.nope\",\"method\":\"E.C\"}                       | 404 | {\"id\":\"go.micro.client\",\"code\":404,\"detail\":\"service not found\",\"status\":\"Not Found\"}",
-      "app error string  | {\"service\":\"go.micro.srv.example\",\"method\":\"Example.Error\"}          | 500 | {\"id\":\"go.micro.client\",\"code\":500,\"detail\":\"error during request: boom\",\"status\":\"Internal Server Error\"}",
+      "app error string  | {\"service\":\"go.micro.srv.example\",\"method\":\"Example.Error\"}          | 500 | {\"id\":\"go.micro.rpc\",\"code\":500,\"detail\":\"error during request: boom\",\"status\":\"Internal Server Error\"}",
       "app micro error   | {\"service\":\"go.micro.srv.example\",\"method\":\"Example.MicroError\"}     | 403 | {\"id\":\"go.micro.srv.example\",\"code\":403,\"detail\":\"not yours\",\"status\":\"Forbidden\"}",
-      "app object error  | {\"service\":\"go.micro.srv.example\",\"method\":\"Example.ObjectError\"}    | 500 | {\"id\":\"go.micro.client\",\"code\":500,\"detail\":\"error during request:",
+      "app object error  | {\"service\":\"go.micro.srv.example\",\"method\":\"Example.ObjectError\"}    | 500 | {\"id\":\"go.micro.rpc\",\"code\":500,\"detail\":\"error during request:",
       "app HTTP 500      | {\"service\":\"go.micro.srv.example\",\"method\":\"Example.Status500\"}      | 500 | {\"id\":\"go.micro.client.transport\",\"code\":500,\"detail\":\"500 Internal Server Error: oops\"",
       "not a JSON object | [1,2]                                                                          | 400 | {\"id\":\"go.micro.rpc\",\"code\":400,\"detail\":\"invalid request body:",
       "bad address       | {\"service\":\"x\",\"method\":\"E.C\",\"address\":\"nowhere\"}               | 400 | {\"id\":\"go.micro.rpc\",\"code\":400,\"detail\":\"invalid address:",
