@@ -150,14 +150,8 @@ public final class JsonRpcCodec {
     switch (v) {
       case VALUE_NULL:
         return null;
-      case VALUE_STRING: {
-        String s = p.getText();
-        Optional<MicroError> passed = MicroError.parse(s);
-        if (passed.isPresent()) {
-          return new RpcAnswer.Failure(passed.get());
-        }
-        return duringRequest(s.isEmpty() ? "unspecified error" : s);
-      }
+      case VALUE_STRING:
+        return stringError(p.getText());
       case START_OBJECT:
         return objectError(p);
       default:
@@ -217,6 +211,15 @@ public final class JsonRpcCodec {
     }
     p.skipChildren();
     return null;
+  }
+
+  /** An app's error given as a string (go-micro's codecs all do): a micro error JSON keeps its code; other text is 500. */
+  static RpcAnswer stringError(String s) {
+    Optional<MicroError> passed = MicroError.parse(s);
+    if (passed.isPresent()) {
+      return new RpcAnswer.Failure(passed.get());
+    }
+    return duringRequest(s.isEmpty() ? "unspecified error" : s);
   }
 
   private static RpcAnswer duringRequest(String what) {

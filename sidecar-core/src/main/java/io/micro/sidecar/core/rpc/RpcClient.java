@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.metrics.CallOutcome;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +71,7 @@ public final class RpcClient {
         .onErrorMap(TimeoutException.class, e -> new RpcException(MicroError.timeout(
             "call to " + request.service() + " timed out after " + deadline.toMillis() + "ms")))
         .onErrorMap(e -> !(e instanceof RpcException), RpcClient::unreachable)
-        .map(r -> result(r, appErrorId));
+        .map(r -> result(r, request.proto(), appErrorId));
     return observer == CallObserver.NOOP ? call : observed(call, request);
   }
 
@@ -110,13 +111,17 @@ public final class RpcClient {
                                     long deadlineAt) {
     String authority = authority(host, port);
     return calls.exchange(caller, host, port, alloc -> {
-          ByteBuf body = JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
+          ByteBuf body = request.proto()
+              ? ProtoRpcCodec.encodeRequest(alloc, request.method(), request.request())
+              : JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
           FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body);
           HttpHeaders h = r.headers();
           AppConnections.forward(incoming, h);
+          // go-micro's HTTP transport names the codec by content type: JSON-RPC, or proto-rpc as octet-stream
+          AsciiString type = request.proto() ? HttpHeaderValues.APPLICATION_OCTET_STREAM : HttpHeaderValues.APPLICATION_JSON;
           h.set(HttpHeaderNames.HOST, authority)
-              .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-              .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON)
+              .set(HttpHeaderNames.CONTENT_TYPE, type)
+              .set(HttpHeaderNames.ACCEPT, type)
               .set("Timeout", Long.toString(Math.max(1, deadlineAt - System.nanoTime())))
               .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
           return r;
@@ -135,12 +140,13 @@ public final class RpcClient {
     return (h.indexOf(':') >= 0 && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + port;
   }
 
-  private static byte[] result(AppResponse r, String appErrorId) {
+  private static byte[] result(AppResponse r, boolean proto, String appErrorId) {
     if (r.status != HttpResponseStatus.OK.code()) {
       String body = new String(r.body, StandardCharsets.UTF_8).strip();
       throw new RpcException(MicroError.of(TRANSPORT_ID, 500, r.statusLine + ": " + body));
     }
-    RpcAnswer answer = JsonRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body));
+    RpcAnswer answer = proto ? ProtoRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body))
+        : JsonRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body));
     if (answer instanceof RpcAnswer.Failure failure) {
       throw new RpcException(failure.plain() ? failure.error().withId(appErrorId) : failure.error());
     }

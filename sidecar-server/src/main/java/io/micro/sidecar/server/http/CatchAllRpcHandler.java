@@ -4,6 +4,7 @@ import io.micro.sidecar.core.rpc.MicroError;
 import io.micro.sidecar.core.rpc.PathMapper;
 import io.micro.sidecar.core.rpc.RpcClient;
 import io.micro.sidecar.core.rpc.RpcException;
+import io.micro.sidecar.core.rpc.RpcRequest;
 import io.micro.sidecar.core.rpc.RpcRequestCodec;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -40,15 +41,19 @@ final class CatchAllRpcHandler {
       return Responses.error(res, MicroError.of(MicroError.RPC_ID, 405, "method not allowed"));
     }
     String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "");
-    if (!type.startsWith("application/json")) {
+    String media = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+    boolean proto = media.equals("application/protobuf") || media.equals("application/proto");
+    if (!proto && !media.equals("application/json")) {
       return Responses.error(res, MicroError.of(MicroError.RPC_ID, 415,
-          "unsupported content type: '" + type + "' (expected: application/json)"));
+          "unsupported content type: '" + type + "' (expected: application/json, application/protobuf or application/proto)"));
     }
     return Mono.fromSupplier(() -> PathMapper.map(namespace, decode(rawPath)))
         .flatMap(route -> bodies.read(req)
-            .map(body -> RpcRequestCodec.fromBody(route.service(), route.method(), body)))
+            .map(body -> proto ? new RpcRequest(route.service(), route.method(), null, body, true)
+                : RpcRequestCodec.fromBody(route.service(), route.method(), body)))
         .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req), MicroError.API_ID))
-        .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
+        // a proto-rpc reply goes back as the bytes the app wrote, with the request's content type
+        .flatMap(result -> budget.holding(result.length, proto ? Responses.bytes(res, media, result) : Responses.json(res, result)))
         .onErrorResume(e -> RpcHandler.answer(req, res, e));
   }
 

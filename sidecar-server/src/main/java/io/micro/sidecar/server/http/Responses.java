@@ -24,6 +24,15 @@ public final class Responses {
         .then();
   }
 
+  /** 200 with these bytes as {@code contentType}. */
+  public static Mono<Void> bytes(HttpServerResponse res, String contentType, byte[] body) {
+    return res.status(HttpResponseStatus.OK)
+        .header(HttpHeaderNames.CONTENT_TYPE, contentType)
+        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length))
+        .send(Mono.just(Unpooled.wrappedBuffer(body)))
+        .then();
+  }
+
   public static Mono<Void> json(HttpServerResponse res, byte[] body) {
     return res.status(HttpResponseStatus.OK)
         .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
