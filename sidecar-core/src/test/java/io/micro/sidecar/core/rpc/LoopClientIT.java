@@ -48,8 +48,9 @@ class LoopClientIT {
         .doOnChannelInit((observer, channel, remote) -> appConnections.incrementAndGet())
         .handle((req, res) -> req.receive().aggregate().asString().defaultIfEmpty("")
             .delayElement(appDelay)
+            // bytes, not sendString: a delayed answer to a connection the client closed would leak its buffer
             .flatMap(body -> res.header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length() + 4))
-                .sendString(Mono.just("got " + body)).then()))
+                .sendByteArray(Mono.just(("got " + body).getBytes(StandardCharsets.UTF_8))).then()))
         .bindNow();
     client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty());
   }

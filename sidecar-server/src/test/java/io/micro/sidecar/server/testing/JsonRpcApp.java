@@ -44,12 +44,14 @@ public final class JsonRpcApp implements AutoCloseable {
           headers.add(h);
           bodies.add(body);
           if (failing) {
-            return res.status(500).sendString(Mono.just("failing on purpose")).then();
+            return res.status(500).sendByteArray(Mono.just(utf8("failing on purpose"))).then();
           }
           return answer(body, h).delayElement(delay)
               .flatMap(a -> a.status == 200
-                  ? res.header("Content-Type", "application/json").sendString(Mono.just(a.body)).then()
-                  : res.status(a.status).sendString(Mono.just(a.body)).then());
+                  // bytes, not sendString: reactor-netty allocates a sendString buffer before it knows the
+                  // connection is still there, and leaks it when a delayed answer finds it closed
+                  ? res.header("Content-Type", "application/json").sendByteArray(Mono.just(utf8(a.body))).then()
+                  : res.status(a.status).sendByteArray(Mono.just(utf8(a.body))).then());
         }))
         .bindNow();
   }
@@ -134,4 +136,8 @@ public final class JsonRpcApp implements AutoCloseable {
   }
 
   private record Answer(int status, String body) {}
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
 }
