@@ -86,7 +86,7 @@ backend app
   http-reuse always
   server app1 127.0.0.1:$app_port
 HAPROXY
-haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & haproxy_pid=$!; pids+=($haproxy_pid)
 
 jar="$root/sidecar-server/target/micro.jar"
 [ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package -pl sidecar-server -am)
@@ -129,17 +129,33 @@ for url in "http://127.0.0.1:$rpc_port/rpc|$rpc_body" "http://127.0.0.1:$rpc_por
   WRK_BODY=$b wrk -t"$threads" -c"$connections" -d5s -s "$root/sidecar-bench/load/post.lua" "$u" > /dev/null
 done
 
+# CPU time (user + system, in clock ticks) of the process that serves a target; empty where the
+# server shares its process with the app (nginx serves both in one worker)
+cpu_ticks() { if [ -n "$1" ]; then awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || true; fi; }
+server_pid() {
+  case "$1" in
+    haproxy) echo "$haproxy_pid" ;;
+    "sidecar proxy handler") echo "$proxy_pid" ;;
+    "sidecar /rpc"|"sidecar catch-all rpc") echo "$rpc_pid" ;;
+  esac
+}
+hz=$(getconf CLK_TCK)
+
 results=()
 haproxy_rps=
 for t in "${targets[@]}"; do
   IFS='|' read -r name url body <<< "$t"
+  spid=$(server_pid "$name"); c0=$(cpu_ticks "$spid")
   out=$(WRK_BODY=$body wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$root/sidecar-bench/load/post.lua" "$url")
+  c1=$(cpu_ticks "$spid")
+  total=$(awk '/requests in/ {print $1}' <<< "$out")
+  us=—; [ -n "$c0" ] && [ -n "$c1" ] && us=$(awk -v a="$c0" -v b="$c1" -v n="${total:-1}" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }')
   rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
   p50=$(awk '$1=="50%" {print $2}' <<< "$out")
   p99=$(awk '$1=="99%" {print $2}' <<< "$out")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' <<< "$out" | tr '\n' ' ')
   [ "$name" = "haproxy" ] && haproxy_rps=$rps
-  results+=("$name|$rps|$p50|$p99|${errors:-none}")
+  results+=("$name|$rps|$p50|$p99|${errors:-none}|$us")
 done
 rss_load_kb=$(ps -o rss= -p $rpc_pid | tr -d ' ')
 rss_proxy_kb=$(ps -o rss= -p $proxy_pid | tr -d ' ')
@@ -178,12 +194,12 @@ for r in "${lat_rows[@]}"; do
 done
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(java -version 2>&1 | head -1)"
-table="| target | requests/s | ratio to haproxy | p50 | p99 | errors |
-|---|---:|---:|---:|---:|---|"
+table="| target | requests/s | ratio to haproxy | p50 | p99 | CPU µs/request | errors |
+|---|---:|---:|---:|---:|---:|---|"
 for r in "${results[@]}"; do
-  IFS='|' read -r name rps p50 p99 errors <<< "$r"
+  IFS='|' read -r name rps p50 p99 errors us <<< "$r"
   ratio=$(awk -v a="$rps" -v b="$haproxy_rps" 'BEGIN { printf "%.2f", a / b }')
-  table+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errors |"
+  table+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $us | $errors |"
 done
 summary="Sidecar (/rpc one) RSS: idle $((rss_idle_kb / 1024)) MiB, after the throughput runs $((rss_load_kb / 1024)) MiB, under 1,000 requests/s $((rss_fixed_kb / 1024)) MiB; proxy-handler sidecar after the throughput runs $((rss_proxy_kb / 1024)) MiB. Start to first answer (bin/micro with a built jar, process start to the first 200): ${first_answer_ms} ms."
 
@@ -203,7 +219,7 @@ Run $(date -u +%Y-%m-%d) on: $machine.
 Command: \`sidecar-bench/load/run.sh --write --duration $duration --connections $connections --threads $threads\`
 (\`wrk -t$threads -c$connections -d$duration --latency\`, POST with a JSON body; the app is nginx returning a fixed JSON-RPC reply).
 
-(a) Throughput, \`wrk -t$threads -c$connections -d$duration --latency\`:
+(a) Throughput, \`wrk -t$threads -c$connections -d$duration --latency\`; CPU µs/request is the serving process's CPU time (user + system) over the run divided by the requests it answered (— where nginx serves the app and the proxy in one worker):
 
 $table
 
