@@ -119,7 +119,7 @@ public final class LoopClient implements AutoCloseable {
     return loops.computeIfAbsent(loop, l -> new HashMap<>())
         .computeIfAbsent(host + ":" + port, k -> {
           nodes.incrementAndGet();
-          return new NodePool(loop, type, host, port);
+          return new NodePool(k, loop, type, host, port);
         });
   }
 
@@ -132,6 +132,7 @@ public final class LoopClient implements AutoCloseable {
 
   /** One node's connections on one loop; loop only. */
   private final class NodePool {
+    final String key;
     final EventLoop loop;
     final String host;
     final int port;
@@ -140,7 +141,8 @@ public final class LoopClient implements AutoCloseable {
     final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
     int connections;
 
-    NodePool(EventLoop loop, Class<? extends Channel> type, String host, int port) {
+    NodePool(String key, EventLoop loop, Class<? extends Channel> type, String host, int port) {
+      this.key = key;
       this.loop = loop;
       this.host = host.isEmpty() ? "127.0.0.1" : host;
       this.port = port;
@@ -192,6 +194,12 @@ public final class LoopClient implements AutoCloseable {
         Exchange next = pollWaiting();
         if (next != null) {
           acquire(next);
+        } else if (connections == 0 && idleChannels.isEmpty()) {
+          // a node gone from use leaves nothing behind; the next call to it makes a new pool
+          Map<String, NodePool> pools = loops.get(loop);
+          if (pools != null && pools.remove(key, this)) {
+            nodes.decrementAndGet();
+          }
         }
       });
       f.addListener(c -> {

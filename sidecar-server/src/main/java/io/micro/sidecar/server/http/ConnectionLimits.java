@@ -93,7 +93,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     }
     channel.closeFuture().addListener(f -> open.decrementAndGet());
     if (channel.pipeline().get(CODEC) != null) {
-      RequestClock clock = new RequestClock(limits, budget);
+      RequestClock clock = new RequestClock(limits);
       channel.pipeline().addBefore(CODEC, "sidecar.limits.bytes", clock.bytes);
       channel.pipeline().addAfter(CODEC, "sidecar.limits.requests", clock.requests);
     }
@@ -114,7 +114,6 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     /** After a 101 the connection speaks WebSocket: no more HTTP to time. */
     private static final int UPGRADED = 5;
 
-    private final BufferBudget budget;
     private final long headerMillis;
     private final long bodyMillis;
     private final long stallMillis;
@@ -123,8 +122,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     private ScheduledFuture<?> deadline;
     private ScheduledFuture<?> stall;
 
-    RequestClock(LimitsConfig limits, BufferBudget budget) {
-      this.budget = budget;
+    RequestClock(LimitsConfig limits) {
       this.headerMillis = limits.headerTimeout().toMillis();
       this.bodyMillis = limits.bodyTimeout().toMillis();
       this.stallMillis = limits.idleTimeout().toMillis();

@@ -67,11 +67,11 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
           "invalid request target: " + Responses.oneLine(req.uri()) + " (expected: a path starting with /)");
     }
-    List<String> hosts = req.requestHeaders().getAll(HttpHeaderNames.HOST);
-    if (hosts.size() > 1 || (hosts.isEmpty() && req.version().equals(HttpVersion.HTTP_1_1))) {
+    int hosts = hosts(req);
+    if (hosts > 1 || (hosts == 0 && req.version().equals(HttpVersion.HTTP_1_1))) {
       // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is answered 400
       res.keepAlive(false);
-      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Host: " + (hosts.isEmpty() ? "missing" : hosts.size()
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Host: " + (hosts == 0 ? "missing" : hosts
           + " headers") + " (expected: exactly one)");
     }
     boolean upgrade = req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
@@ -105,6 +105,14 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       req.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION);
     }
     return next.apply(req, res);
+  }
+
+  private static int hosts(HttpServerRequest req) {
+    int n = 0;
+    for (java.util.Iterator<String> it = req.requestHeaders().valueStringIterator(HttpHeaderNames.HOST); it.hasNext(); it.next()) {
+      n++;
+    }
+    return n;
   }
 
   private static boolean hasBody(HttpServerRequest req) {

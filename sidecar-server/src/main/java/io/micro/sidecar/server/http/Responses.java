@@ -90,6 +90,10 @@ public final class Responses {
 
   /** The connection a request came in on: calls it makes to apps stay on its event loop. */
   public static io.netty.channel.Channel channel(reactor.netty.http.server.HttpServerRequest req) {
+    // reactor-netty's request is its connection's operations: a cast, not a callback per request
+    if (req instanceof reactor.netty.Connection c) {
+      return c.channel();
+    }
     io.netty.channel.Channel[] channel = {null};
     req.withConnection(c -> channel[0] = c.channel());
     return channel[0];

@@ -143,10 +143,8 @@ final class EtcdRegistrar implements AutoCloseable {
     java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
     reactor.core.publisher.Sinks.One<Long> result = reactor.core.publisher.Sinks.one();
     Flux.fromIterable(writes).buffer(TXN_OPS)
-        .concatMap(batch -> abandoned.get() ? Mono.<Long>empty() : call(() -> client.getKVClient().txn()
-            .Then(batch.stream().map(o -> io.etcd.jetcd.op.Op.put(EtcdCache.bytes(o.key), ByteSequence.from(o.value),
-                PutOption.DEFAULT)).toArray(io.etcd.jetcd.op.Op[]::new))
-            .commit()).map(r -> r.getHeader().getRevision()).publishOn(loop).doOnNext(r -> written.addAll(batch)))
+        .concatMap(batch -> abandoned.get() ? Mono.<Long>empty()
+            : putAll(batch, PutOption.DEFAULT).publishOn(loop).doOnNext(r -> written.addAll(batch)))
         .reduce(0L, Math::max)
         .subscribe(revision -> {
           if (abandoned.get()) {
@@ -161,12 +159,21 @@ final class EtcdRegistrar implements AutoCloseable {
     return result.asMono().doOnCancel(() -> abandoned.set(true));
   }
 
+  /** Writes one batch (at most {@link #TXN_OPS} keys) in one transaction; completes with its revision. */
+  private Mono<Long> putAll(List<Own> batch, PutOption option) {
+    return txn(batch.stream().map(o -> io.etcd.jetcd.op.Op.put(EtcdCache.bytes(o.key), ByteSequence.from(o.value), option)))
+        .map(r -> r.getHeader().getRevision());
+  }
+
+  private Mono<io.etcd.jetcd.kv.TxnResponse> txn(java.util.stream.Stream<io.etcd.jetcd.op.Op> ops) {
+    io.etcd.jetcd.op.Op[] all = ops.toArray(io.etcd.jetcd.op.Op[]::new);
+    return call(() -> client.getKVClient().txn().Then(all).commit());
+  }
+
   /** Deletes keys written for a registration that did not complete, in transactions of {@link #TXN_OPS}. */
   private void deleteAll(Service service, List<Own> written) {
-    Flux.fromIterable(written).buffer(TXN_OPS).concatMap(batch -> call(() -> client.getKVClient().txn()
-            .Then(batch.stream().map(o -> io.etcd.jetcd.op.Op.delete(EtcdCache.bytes(o.key),
-                io.etcd.jetcd.options.DeleteOption.DEFAULT)).toArray(io.etcd.jetcd.op.Op[]::new))
-            .commit()))
+    Flux.fromIterable(written).buffer(TXN_OPS).concatMap(batch -> txn(batch.stream()
+            .map(o -> io.etcd.jetcd.op.Op.delete(EtcdCache.bytes(o.key), io.etcd.jetcd.options.DeleteOption.DEFAULT))))
         .subscribe(r -> { }, e -> log.warn("removing a registration of {} that did not complete failed: {}",
             service.name(), e.toString()));
   }
@@ -221,13 +228,8 @@ final class EtcdRegistrar implements AutoCloseable {
         .publishOn(loop)
         .flatMapMany(granted -> {
           lease[0] = granted.getID();
-          return Flux.fromIterable(group).buffer(TXN_OPS).concatMap(batch -> call(() -> {
-            io.etcd.jetcd.Txn txn = client.getKVClient().txn();
-            io.etcd.jetcd.op.Op[] puts = batch.stream().map(o -> io.etcd.jetcd.op.Op.put(EtcdCache.bytes(o.key),
-                ByteSequence.from(o.value), PutOption.builder().withLeaseId(granted.getID()).build()))
-                .toArray(io.etcd.jetcd.op.Op[]::new);
-            return txn.Then(puts).commit();
-          }).map(r -> r.getHeader().getRevision()));
+          PutOption onLease = PutOption.builder().withLeaseId(granted.getID()).build();
+          return Flux.fromIterable(group).buffer(TXN_OPS).concatMap(batch -> putAll(batch, onLease));
         })
         .reduce(0L, Math::max)
         .publishOn(loop)
