@@ -17,6 +17,7 @@ import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.core.selector.SelectorConfig;
 import io.micro.sidecar.server.http.BufferBudget;
 import io.micro.sidecar.server.http.ConnectionLimits;
+import io.micro.sidecar.server.http.DirectPath;
 import io.micro.sidecar.server.http.Guard;
 import io.micro.sidecar.server.http.Routes;
 import io.micro.sidecar.server.stats.Telemetry;
@@ -68,6 +69,7 @@ public final class Sidecar implements AutoCloseable {
   /** Every open client connection, for the drain. */
   private final ChannelGroup channels;
   private final Optional<AppRegistration> app;
+  private final DirectPath direct;
   private Telemetry telemetry;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
@@ -77,7 +79,8 @@ public final class Sidecar implements AutoCloseable {
 
   private Sidecar(SidecarConfig config, LoopResources loops, Registry registry, Broker broker,
                   AppConnections connections, Sessions sessions, DisposableServer server, ChannelGroup channels,
-                  Optional<AppRegistration> app) {
+                  Optional<AppRegistration> app, DirectPath direct) {
+    this.direct = direct;
     this.channels = channels;
     this.config = config;
     this.loops = loops;
@@ -96,6 +99,7 @@ public final class Sidecar implements AutoCloseable {
     Broker broker = null;
     AppConnections connections = null;
     DisposableServer server = null;
+    DirectPath direct = null;
     Telemetry telemetry = new Telemetry(config.observability());
     try {
       registry = registry(config);
@@ -121,18 +125,20 @@ public final class Sidecar implements AutoCloseable {
       ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
       telemetry.budget(budget);
       java.util.function.BooleanSupplier draining = () -> self[0] != null && self[0].draining;
+      Routes routes = new Routes(config, registry, broker, client, balancer, connections,
+          app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
+          sessions, () -> self[0] != null && self[0].ready, budget);
+      // the guard covers /stats and /metrics like any route; telemetry hears everything, the guard's refusals too
+      Guard guard = new Guard(config.security(), draining, telemetry.endpoints(routes));
+      direct = new DirectPath(config, guard, telemetry, budget, client, balancer, connections, draining);
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)
           .httpRequestDecoder(spec -> spec.maxHeaderSize(config.limits().maxHeaderBytes())
               .maxInitialLineLength(config.limits().maxUrlLength()))
           .idleTimeout(config.limits().idleTimeout())
-          .doOnChannelInit(limits)
-          // the guard is outermost so that CORS and the token cover /stats and /metrics too
-          .handle(new Guard(config.security(), draining, telemetry.observe(new Routes(config, registry, broker, client,
-              balancer, connections,
-              app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
-              sessions, () -> self[0] != null && self[0].ready, budget))));
+          .doOnChannelInit(limits.then(direct))
+          .handle(telemetry.observe(guard));
       if (config.security().tls().isPresent()) {
         http = http.secure(spec -> spec.sslContext(Tls.serverContext(config.security().tls().get())));
       }
@@ -143,7 +149,7 @@ public final class Sidecar implements AutoCloseable {
       if (broker instanceof HttpBroker peers) {
         peers.listening(config.broker().advertiseHost(config.listen()), server.port());
       }
-      self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, channels, app);
+      self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, channels, app, direct);
       self[0].telemetry = telemetry;
       return self[0];
     } catch (RuntimeException e) {
@@ -266,6 +272,10 @@ public final class Sidecar implements AutoCloseable {
       // instead of being closed under a request already on its way.
       long settle = System.nanoTime() + remaining(deadline, DRAIN_SETTLE).toNanos();
       while (!channels.isEmpty() && System.nanoTime() < settle) {
+        java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+      }
+      // reactor-netty waits for its own requests but not for the direct path's: those finish first
+      while (direct.inFlight() > 0 && System.nanoTime() < deadline) {
         java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
       }
       // waits for in-flight requests until the grace runs out, closing idle connections

@@ -12,6 +12,9 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
@@ -91,7 +94,7 @@ public final class LoopClient implements AutoCloseable {
                                          Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt) {
     EventLoop loop = caller.eventLoop();
     return Mono.create(sink -> {
-      Exchange ex = new Exchange(sink, request);
+      Exchange ex = new Exchange(sink, null, null, request);
       sink.onDispose(() -> {
         if (loop.inEventLoop()) {
           ex.end();
@@ -99,13 +102,80 @@ public final class LoopClient implements AutoCloseable {
           loop.execute(ex::end);
         }
       });
-      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port), deadlineAt);
+      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port, false), deadlineAt);
       if (loop.inEventLoop()) {
         start.run();
       } else {
         loop.execute(start);
       }
     });
+  }
+
+  /**
+   * One request to {@code host:port} whose answer streams: the {@code Mono} completes with the answer's
+   * head as soon as it arrives (the deadline covers only the wait for it), then every part of its body,
+   * the last a {@link LastHttpContent}, goes to {@code receiver} on {@code caller}'s event loop, with
+   * no bound on its size or time. Used by the proxy, whose answers may be any size.
+   */
+  public Mono<HttpResponse> stream(Channel caller, String host, int port,
+                                   Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt,
+                                   Receiver receiver) {
+    EventLoop loop = caller.eventLoop();
+    return Mono.create(sink -> {
+      Exchange ex = new Exchange(null, sink, receiver, request);
+      sink.onDispose(() -> {
+        if (loop.inEventLoop()) {
+          ex.end();
+        } else {
+          loop.execute(ex::end);
+        }
+      });
+      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port, true), deadlineAt);
+      if (loop.inEventLoop()) {
+        start.run();
+      } else {
+        loop.execute(start);
+      }
+    });
+  }
+
+  /**
+   * Takes the body of a streamed answer, on the event loop. Each part is the receiver's to release.
+   * {@link Upstream} lets it pause the app while its own client is slow to read.
+   */
+  public interface Receiver {
+
+    /** A part of the body; the last is a {@link LastHttpContent}, after which the upstream is of no more use. */
+    void part(HttpContent part, Upstream upstream);
+
+    /** The app's read batch is over: a good moment to flush what was written. */
+    void flush();
+
+    /** The answer broke off after its head: the app closed or reset the connection. */
+    void broken(Throwable cause);
+  }
+
+  /** The app connection a streamed answer comes over. Event loop only. */
+  public static final class Upstream {
+    private final Channel channel;
+
+    Upstream(Channel channel) {
+      this.channel = channel;
+    }
+
+    /** Stop reading from the app (the client is not taking what is written). */
+    public void pause() {
+      channel.config().setAutoRead(false);
+    }
+
+    public void resume() {
+      channel.config().setAutoRead(true);
+    }
+
+    /** The client left: the rest of the answer cannot be used, and the connection cannot be reused. */
+    public void abort() {
+      channel.close();
+    }
   }
 
   /** Connections over every loop and node: a snapshot for metrics. */
@@ -115,11 +185,12 @@ public final class LoopClient implements AutoCloseable {
     return new PoolStats(nodes.get(), Math.max(0, o - i), i, pending.get());
   }
 
-  private NodePool pool(EventLoop loop, Class<? extends Channel> type, String host, int port) {
+  private NodePool pool(EventLoop loop, Class<? extends Channel> type, String host, int port, boolean streaming) {
+    // whole and streamed answers need different pipelines: each has its own connections
     return loops.computeIfAbsent(loop, l -> new HashMap<>())
-        .computeIfAbsent(host + ":" + port, k -> {
+        .computeIfAbsent((streaming ? "stream:" : "") + host + ":" + port, k -> {
           nodes.incrementAndGet();
-          return new NodePool(k, loop, type, host, port);
+          return new NodePool(k, loop, type, host, port, streaming);
         });
   }
 
@@ -141,7 +212,7 @@ public final class LoopClient implements AutoCloseable {
     final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
     int connections;
 
-    NodePool(String key, EventLoop loop, Class<? extends Channel> type, String host, int port) {
+    NodePool(String key, EventLoop loop, Class<? extends Channel> type, String host, int port, boolean streaming) {
       this.key = key;
       this.loop = loop;
       this.host = host.isEmpty() ? "127.0.0.1" : host;
@@ -153,7 +224,11 @@ public final class LoopClient implements AutoCloseable {
             @Override
             protected void initChannel(Channel ch) {
               ssl.ifPresent(s -> ch.pipeline().addLast(s.newHandler(ch.alloc(), NodePool.this.host, port)));
-              ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_ANSWER_BYTES), new Answers());
+              if (streaming) {
+                ch.pipeline().addLast(new HttpClientCodec(), new Parts());
+              } else {
+                ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_ANSWER_BYTES), new Answers());
+              }
             }
           });
     }
@@ -271,12 +346,15 @@ public final class LoopClient implements AutoCloseable {
     final NodePool pool;
     final Channel channel;
     final long born = System.nanoTime();
+    final Upstream upstream;
     Exchange current;
+    boolean keepAlive;
     ScheduledFuture<?> idleTimer;
 
     Link(NodePool pool, Channel channel) {
       this.pool = pool;
       this.channel = channel;
+      this.upstream = new Upstream(channel);
     }
 
     void send(Exchange ex, boolean reused) {
@@ -323,8 +401,92 @@ public final class LoopClient implements AutoCloseable {
       current = null;
       if (ex != null) {
         ex.cancelDeadline();
-        ex.fail(new AppClosedException());
+        if (!ex.fail(new AppClosedException()) && ex.receiver != null && ex.headSent) {
+          ex.receiver.broken(new AppClosedException());
+        }
       }
+    }
+
+    /** A streamed answer's head: the call completes with it; its body follows to the receiver. */
+    void head(HttpResponse head) {
+      Exchange ex = current;
+      if (ex == null) {
+        return;
+      }
+      ex.cancelDeadline();
+      keepAlive = HttpUtil.isKeepAlive(head);
+      if (!ex.succeedHead(head)) {
+        // nobody wants this answer any more: its body cannot be skipped on a reusable connection
+        current = null;
+        channel.close();
+      }
+    }
+
+    void part(HttpContent part) {
+      Exchange ex = current;
+      if (ex == null) {
+        part.release();
+        return;
+      }
+      boolean last = part instanceof LastHttpContent;
+      if (last) {
+        current = null;
+      }
+      ex.receiver.part(part, upstream);
+      if (last) {
+        channel.config().setAutoRead(true);
+        if (keepAlive) {
+          pool.release(channel);
+        } else {
+          channel.close();
+        }
+      }
+    }
+
+    void readComplete() {
+      Exchange ex = current;
+      if (ex != null && ex.headSent) {
+        ex.receiver.flush();
+      }
+    }
+  }
+
+  /** Reads streamed answers part by part into the connection's current call; 1xx answers are skipped. */
+  private static final class Parts extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private boolean informational;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Link link = ctx.channel().attr(LINK).get();
+      if (msg instanceof HttpResponse head) {
+        informational = head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL;
+        if (!informational) {
+          link.head(head);
+        }
+      }
+      if (msg instanceof HttpContent part) {
+        if (informational) {
+          part.release();
+        } else {
+          link.part(part);
+        }
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      ctx.channel().attr(LINK).get().readComplete();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Link link = ctx.channel().attr(LINK).get();
+      Exchange ex = link.current;
+      link.current = null;
+      if (ex != null && !ex.fail(cause) && ex.headSent) {
+        ex.receiver.broken(cause);
+      }
+      ctx.close();
     }
   }
 
@@ -360,16 +522,34 @@ public final class LoopClient implements AutoCloseable {
 
   /** One call; loop only after it starts. */
   private static final class Exchange {
+    /** Completed with the whole answer; null when it streams. */
     final MonoSink<FullHttpResponse> sink;
+    /** Completed with the head of a streamed answer; null when it comes whole. */
+    final MonoSink<HttpResponse> headSink;
+    final Receiver receiver;
     final Function<ByteBufAllocator, FullHttpRequest> request;
     NodePool pool;
     Link link;
     ScheduledFuture<?> deadline;
     boolean ended;
+    boolean headSent;
 
-    Exchange(MonoSink<FullHttpResponse> sink, Function<ByteBufAllocator, FullHttpRequest> request) {
+    Exchange(MonoSink<FullHttpResponse> sink, MonoSink<HttpResponse> headSink, Receiver receiver,
+             Function<ByteBufAllocator, FullHttpRequest> request) {
       this.sink = sink;
+      this.headSink = headSink;
+      this.receiver = receiver;
       this.request = request;
+    }
+
+    boolean succeedHead(HttpResponse head) {
+      if (ended) {
+        return false;
+      }
+      finish();
+      headSent = true;
+      headSink.success(head);
+      return true;
     }
 
     void start(NodePool pool, long deadlineAt) {
@@ -402,11 +582,18 @@ public final class LoopClient implements AutoCloseable {
       return true;
     }
 
-    void fail(Throwable e) {
-      if (!ended) {
-        finish();
-        sink.error(e);
+    /** Fails the call if it has not ended; false when it had (a streamed answer's body may still be under way). */
+    boolean fail(Throwable e) {
+      if (ended) {
+        return false;
       }
+      finish();
+      if (sink != null) {
+        sink.error(e);
+      } else {
+        headSink.error(e);
+      }
+      return true;
     }
 
     /**

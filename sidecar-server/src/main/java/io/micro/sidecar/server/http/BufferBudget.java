@@ -48,13 +48,16 @@ public final class BufferBudget {
     if (bytes < SMALL_ANSWER) {
       return write;
     }
-    return Mono.defer(() -> {
-      if (used.get() + bytes > max) {
-        refused.increment();
-        return Mono.error(new ExhaustedException(max));
-      }
-      return write;
-    });
+    return Mono.defer(() -> roomFor(bytes) ? write : Mono.error(new ExhaustedException(max)));
+  }
+
+  /** Whether an answer of {@code bytes} may go out now, as {@link #holding} decides; a refusal is counted. */
+  boolean roomFor(long bytes) {
+    if (bytes < SMALL_ANSWER || used.get() + bytes <= max) {
+      return true;
+    }
+    refused.increment();
+    return false;
   }
 
   /** Charges bytes already on their way, whatever the budget says; {@link #release} gives them back. */

@@ -8,6 +8,7 @@ import io.micro.sidecar.core.rpc.RpcRequest;
 import io.micro.sidecar.core.rpc.RpcRequestCodec;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
@@ -40,21 +41,37 @@ final class CatchAllRpcHandler {
       res.header(HttpHeaderNames.ALLOW, "POST");
       return Responses.error(res, MicroError.of(MicroError.RPC_ID, 405, "method not allowed"));
     }
-    String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "");
-    String media = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
-    boolean proto = media.equals("application/protobuf") || media.equals("application/proto");
-    if (!proto && !media.equals("application/json")) {
-      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 415,
-          "unsupported content type: '" + type + "' (expected: application/json, application/protobuf or application/proto)"));
+    String media = media(req.requestHeaders());
+    if (media == null) {
+      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 415, "unsupported content type: '"
+          + req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "")
+          + "' (expected: application/json, application/protobuf or application/proto)"));
     }
+    boolean proto = proto(media);
     return Mono.fromSupplier(() -> PathMapper.map(namespace, decode(rawPath)))
-        .flatMap(route -> bodies.read(req)
-            .map(body -> proto ? new RpcRequest(route.service(), route.method(), null, body, true)
-                : RpcRequestCodec.fromBody(route.service(), route.method(), body)))
+        .flatMap(route -> bodies.read(req).map(body -> request(route, proto, body)))
         .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req), MicroError.API_ID))
         // a proto-rpc reply goes back as the bytes the app wrote, with the request's content type
         .flatMap(result -> budget.holding(result.length, proto ? Responses.bytes(res, media, result) : Responses.json(res, result)))
         .onErrorResume(e -> RpcHandler.answer(req, res, e));
+  }
+
+  /** The request's media type, lower case without parameters; null when it is none the route takes. */
+  static String media(HttpHeaders headers) {
+    String type = headers.get(HttpHeaderNames.CONTENT_TYPE, "");
+    int semi = type.indexOf(';');
+    String media = (semi < 0 ? type : type.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
+    return proto(media) || media.equals("application/json") ? media : null;
+  }
+
+  static boolean proto(String media) {
+    return media.equals("application/protobuf") || media.equals("application/proto");
+  }
+
+  /** A proto-rpc body goes to the app as it is; a JSON one is the request. */
+  static RpcRequest request(PathMapper.Route route, boolean proto, byte[] body) {
+    return proto ? new RpcRequest(route.service(), route.method(), null, body, true)
+        : RpcRequestCodec.fromBody(route.service(), route.method(), body);
   }
 
   /** Decodes each segment on its own; a segment that decodes to a slash, backslash or NUL is refused. */

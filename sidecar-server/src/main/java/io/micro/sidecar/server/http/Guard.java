@@ -3,6 +3,7 @@ package io.micro.sidecar.server.http;
 import io.micro.sidecar.core.config.SecurityConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -62,31 +63,29 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       // shutting down: every answer tells its client to reconnect, so no client reuses a connection the drain will close
       res.keepAlive(false);
     }
+    HttpHeaders headers = req.requestHeaders();
     if (!req.uri().startsWith("/")) {
       // absolute-form and other targets would be read differently by different parts of the sidecar
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
           "invalid request target: " + Responses.oneLine(req.uri()) + " (expected: a path starting with /)");
     }
-    int hosts = hosts(req);
+    int hosts = hosts(headers);
     if (hosts > 1 || (hosts == 0 && req.version().equals(HttpVersion.HTTP_1_1))) {
       // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is answered 400
       res.keepAlive(false);
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Host: " + (hosts == 0 ? "missing" : hosts
           + " headers") + " (expected: exactly one)");
     }
-    boolean upgrade = req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
-    if (upgrade && hasBody(req)) {
+    boolean upgrade = upgrade(headers);
+    if (upgrade && hasBody(headers)) {
       // a WebSocket handshake is a GET without a body (RFC 6455 §4.1); upgrading one would hand its body to the
       // WebSocket codec, where nothing releases it
       res.keepAlive(false);
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
           "WebSocket upgrade with a body (expected: none; send messages as frames once upgraded)");
     }
-    String origin = req.requestHeaders().get(HttpHeaderNames.ORIGIN);
-    boolean allowed = origin == null || anyOrigin || origins.contains(origin);
-    if (allowed) {
-      cors(req, res, origin);
-    }
+    String origin = headers.get(HttpHeaderNames.ORIGIN);
+    boolean allowed = cors(headers, res.responseHeaders());
     if (req.method().equals(HttpMethod.OPTIONS)) {
       // the original sidecar answers every OPTIONS at once: a preflight needs nothing more
       return Responses.ok(res);
@@ -96,48 +95,72 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
           + " (expected: one of --cors)");
     }
     if (token != null) {
-      if (!authorized(req, upgrade)) {
+      if (!authorized(req.method(), req.uri(), headers, upgrade)) {
         res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"micro\"");
         return Responses.text(res, HttpResponseStatus.UNAUTHORIZED,
             "unauthorized: missing or wrong API token (expected: Authorization: Bearer <token>)");
       }
       // the token is the sidecar's: it must not travel on to apps or broker subscribers
-      req.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION);
+      headers.remove(HttpHeaderNames.AUTHORIZATION);
     }
     return next.apply(req, res);
   }
 
-  private static int hosts(HttpServerRequest req) {
+  /**
+   * For the direct path: true when {@link #apply} would hand this request to the routes with nothing
+   * answered (a target starting with {@code /}, one {@code Host}, no upgrade, not OPTIONS, the token
+   * right), having removed the token. The caller then adds {@link #cors} to its answer. False leaves
+   * the request untouched, for {@link #apply} to refuse.
+   */
+  boolean admit(HttpMethod method, String uri, HttpHeaders headers) {
+    if (!uri.startsWith("/") || hosts(headers) != 1 || method.equals(HttpMethod.OPTIONS)
+        || headers.contains(HttpHeaderNames.UPGRADE)) {
+      return false;
+    }
+    if (token != null) {
+      if (!authorized(method, uri, headers, false)) {
+        return false;
+      }
+      headers.remove(HttpHeaderNames.AUTHORIZATION);
+    }
+    return true;
+  }
+
+  private static boolean upgrade(HttpHeaders headers) {
+    return headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+  }
+
+  private static int hosts(HttpHeaders headers) {
     int n = 0;
-    for (java.util.Iterator<String> it = req.requestHeaders().valueStringIterator(HttpHeaderNames.HOST); it.hasNext(); it.next()) {
+    for (java.util.Iterator<String> it = headers.valueStringIterator(HttpHeaderNames.HOST); it.hasNext(); it.next()) {
       n++;
     }
     return n;
   }
 
-  private static boolean hasBody(HttpServerRequest req) {
-    String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
-    return req.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING)
+  private static boolean hasBody(HttpHeaders headers) {
+    String length = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+    return headers.contains(HttpHeaderNames.TRANSFER_ENCODING)
         || (length != null && !length.trim().equals("0"));
   }
 
-  private boolean authorized(HttpServerRequest req, boolean upgrade) {
+  private boolean authorized(HttpMethod method, String uri, HttpHeaders headers, boolean upgrade) {
     String path;
     try {
       // the same decoding Routes uses, so that what is exempt here is what is served there
-      path = new QueryStringDecoder(req.uri()).path();
+      path = new QueryStringDecoder(uri).path();
     } catch (IllegalArgumentException e) {
-      path = req.uri();
+      path = uri;
     }
     if (PROBES.contains(path)) {
       return true;
     }
-    boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
+    boolean read = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
     // of WebSockets only the registry watch is a pure read: broker and proxied ones carry frames in
     if (openReads && read && (!upgrade || path.equals("/registry"))) {
       return true;
     }
-    String given = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+    String given = headers.get(HttpHeaderNames.AUTHORIZATION);
     return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token);
   }
 
@@ -145,22 +168,28 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
    * Contract §12: an allowed Origin is echoed (never {@code *} for a request that names one) with
    * {@code Vary: Origin}, so caches keep answers per origin; credentials only with
    * {@code --cors_credentials}. A request without Origin (curl, an app) gets {@code *} when any origin
-   * is allowed.
+   * is allowed. Returns whether the origin is allowed (no Origin counts as allowed); a refused one gets no
+   * CORS headers.
    */
-  private void cors(HttpServerRequest req, HttpServerResponse res, String origin) {
+  boolean cors(HttpHeaders request, HttpHeaders response) {
+    String origin = request.get(HttpHeaderNames.ORIGIN);
+    if (origin != null && !anyOrigin && !origins.contains(origin)) {
+      return false;
+    }
     if (origin != null) {
-      res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-      res.header(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+      response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+      response.set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
       if (credentials) {
-        res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+        response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
       }
     } else if (anyOrigin) {
-      res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+      response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     }
-    res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
+    response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
     // a preflight gets the headers it asks for; other answers the original's list
-    String requested = req.requestHeaders().get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
-    res.header(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
+    String requested = request.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
+    response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
         requested != null && !requested.isBlank() ? requested : ALLOW_HEADERS);
+    return true;
   }
 }

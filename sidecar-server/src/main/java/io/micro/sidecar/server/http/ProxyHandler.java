@@ -98,6 +98,10 @@ final class ProxyHandler {
 
   /** {@code /foo/...} → {@code ns.foo}; {@code /v1/foo/...} → {@code ns.v1.foo}; null when there is no service part. */
   String service(String path) {
+    return service(namespace, path);
+  }
+
+  static String service(String namespace, String path) {
     String[] parts = path.split("/");
     int i = 1;
     if (parts.length <= i || parts[i].isEmpty()) {
@@ -144,13 +148,15 @@ final class ProxyHandler {
 
   /** The caller's headers minus hop-by-hop ones, plus where the request came from. */
   static void forwardedHeaders(HttpServerRequest req, HttpHeaders to) {
-    HttpHeaders from = req.requestHeaders();
+    forwardedHeaders(req.requestHeaders(), req.remoteAddress(), req.scheme(), to);
+  }
+
+  static void forwardedHeaders(HttpHeaders from, InetSocketAddress remote, String scheme, HttpHeaders to) {
     AppConnections.forwardAll(from, to);
-    InetSocketAddress remote = req.remoteAddress();
     String client = remote == null ? "unknown" : remote.getAddress().getHostAddress();
     String prior = from.get("X-Forwarded-For");
     to.set("X-Forwarded-For", prior == null ? client : prior + ", " + client);
-    to.set("X-Forwarded-Proto", req.scheme());
+    to.set("X-Forwarded-Proto", scheme);
     String host = from.get(HttpHeaderNames.HOST);
     if (host != null) {
       // the caller's Host is kept, as nginx with proxy_set_header Host $http_host and Envoy do
@@ -159,7 +165,7 @@ final class ProxyHandler {
     }
   }
 
-  private static void copyResponseHeaders(HttpHeaders from, HttpHeaders to) {
+  static void copyResponseHeaders(HttpHeaders from, HttpHeaders to) {
     // an app that answers CORS itself wins over the sidecar's defaults: two Allow-Origin headers break browsers
     for (String name : from.names()) {
       if (name.regionMatches(true, 0, "access-control-", 0, 15) || name.equalsIgnoreCase("vary")) {

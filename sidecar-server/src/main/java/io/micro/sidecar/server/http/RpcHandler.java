@@ -6,6 +6,7 @@ import io.micro.sidecar.core.rpc.RpcException;
 import io.micro.sidecar.core.rpc.RpcRequest;
 import io.micro.sidecar.core.rpc.RpcRequestCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
@@ -39,22 +40,22 @@ final class RpcHandler {
       return Responses.error(res, MicroError.of(MicroError.RPC_ID, 405, "method not allowed"));
     }
     return bodies.read(req)
-        .map(body -> parse(req, body))
+        .map(body -> parse(req.requestHeaders(), req.uri(), body))
         .flatMap(request -> client.call(request, req.requestHeaders(), Responses.channel(req), MicroError.RPC_ID))
         .flatMap(result -> budget.holding(result.length, Responses.json(res, result)))
         .onErrorResume(e -> answer(req, res, e));
   }
 
   /** JSON when the client says so or the body is a JSON object; form fields otherwise. */
-  private static RpcRequest parse(HttpServerRequest req, byte[] body) {
-    String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "");
+  static RpcRequest parse(HttpHeaders headers, String uri, byte[] body) {
+    String type = headers.get(HttpHeaderNames.CONTENT_TYPE, "");
     if (type.startsWith("application/json") || startsWithBrace(body)) {
       return RpcRequestCodec.fromJson(body);
     }
     // Go's ParseForm: fields may also stand in the query string; a body field wins over the same query field
     String form = new String(body, StandardCharsets.UTF_8);
-    int q = req.uri().indexOf('?');
-    String query = q < 0 ? "" : req.uri().substring(q + 1);
+    int q = uri.indexOf('?');
+    String query = q < 0 ? "" : uri.substring(q + 1);
     return RpcRequestCodec.fromForm(query.isEmpty() ? form : form.isEmpty() ? query : form + "&" + query);
   }
 
@@ -69,20 +70,34 @@ final class RpcHandler {
 
   /** Every failure becomes a micro error; nothing leaks out as a stack trace. */
   static Mono<Void> answer(HttpServerRequest req, HttpServerResponse res, Throwable e) {
-    if (e instanceof RpcException rpc) {
-      return Responses.error(res, rpc.error());
-    }
-    if (e instanceof Bodies.BodyTooLargeException) {
-      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 413, e.getMessage()));
+    MicroError error = error(req.method(), req.uri(), e);
+    if (error == null) {
+      return Mono.error(e);
     }
     if (e instanceof BufferBudget.ExhaustedException) {
       res.header(HttpHeaderNames.RETRY_AFTER, "1");
-      return Responses.error(res, MicroError.of(MicroError.RPC_ID, 503, e.getMessage()));
+    }
+    return Responses.error(res, error);
+  }
+
+  /**
+   * The micro error a failed call is answered with, on either path; null when the client has gone and
+   * there is no one to answer. A budget refusal (503) goes out with {@code Retry-After: 1}.
+   */
+  static MicroError error(HttpMethod method, String uri, Throwable e) {
+    if (e instanceof RpcException rpc) {
+      return rpc.error();
+    }
+    if (e instanceof Bodies.BodyTooLargeException) {
+      return MicroError.of(MicroError.RPC_ID, 413, e.getMessage());
+    }
+    if (e instanceof BufferBudget.ExhaustedException) {
+      return MicroError.of(MicroError.RPC_ID, 503, e.getMessage());
     }
     if (Responses.clientGone(e)) {
-      return Mono.error(e);
+      return null;
     }
-    log.warn("{} {} failed: {}", req.method(), req.uri(), e.toString());
-    return Responses.error(res, MicroError.of(MicroError.RPC_ID, 500, "internal error"));
+    log.warn("{} {} failed: {}", method, uri, e.toString());
+    return MicroError.of(MicroError.RPC_ID, 500, "internal error");
   }
 }

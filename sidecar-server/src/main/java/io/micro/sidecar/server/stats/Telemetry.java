@@ -8,10 +8,14 @@ import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.selector.Selector;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micro.sidecar.server.http.ExchangeRecorder;
+import io.micro.sidecar.server.trace.TraceParent;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiFunction;
 import org.reactivestreams.Publisher;
-import reactor.core.publisher.SignalType;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
@@ -22,10 +26,10 @@ import reactor.netty.http.server.HttpServerResponse;
  *
  * <p>Owned by the {@link io.micro.sidecar.server.Sidecar}: made before the pool of connections to apps
  * (which reports calls to {@link #calls()}), told what to watch once the registry, broker and selector
- * exist ({@link #watch}), wrapped around the route table ({@link #observe}), and closed after the
- * server. Thread-safe; nothing here blocks.
+ * exist ({@link #watch}), wrapped around the guard ({@link #observe}) and called by the direct path
+ * ({@link #begin}, {@link #record}), and closed after the server. Thread-safe; nothing here blocks.
  */
-public final class Telemetry implements AutoCloseable {
+public final class Telemetry implements ExchangeRecorder, AutoCloseable {
 
   private final ObservabilityConfig config;
   private final Clock clock;
@@ -71,22 +75,45 @@ public final class Telemetry implements AutoCloseable {
     this.watched = w;
   }
 
-  /**
-   * The route table with {@code /stats} (with {@code --enable_stats}) and {@code /metrics} (unless
-   * {@code --enable_metrics=false}) in front of it, trace context prepared, and every request counted.
-   */
-  public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> observe(
+  /** The route table with {@code /stats} (with {@code --enable_stats}) and {@code /metrics} (unless {@code --enable_metrics=false}) in front of it. */
+  public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> endpoints(
       BiFunction<HttpServerRequest, HttpServerResponse, ? extends Publisher<Void>> routes) {
-    return new ObservedHandler(this, routes, config);
+    return new Endpoints(this, config.stats(), config.metrics(), routes);
   }
 
-  void record(HttpServerRequest req, HttpServerResponse res, Route route, SignalType signal, long startNanos) {
+  /** {@code handler} (the guard and everything behind it) with trace context prepared and every request counted. */
+  public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> observe(
+      BiFunction<HttpServerRequest, HttpServerResponse, ? extends Publisher<Void>> handler) {
+    return new ObservedHandler(this, handler);
+  }
+
+  /**
+   * Where every request starts to be observed, on whichever path serves it: prepares trace context
+   * (with {@code --trace_create}) and returns the start time to give {@link #record}.
+   */
+  @Override
+  public long begin(HttpHeaders headers) {
+    if (config.traceCreate()) {
+      TraceParent.prepare(headers, ThreadLocalRandom.current());
+    }
+    return System.nanoTime();
+  }
+
+  /**
+   * Counts one answered request, once, in the status window, the meters and the access log.
+   *
+   * @param bytes the answer's body length; -1 when streamed without one
+   */
+  @Override
+  public void record(String method, String uri, InetSocketAddress remote, HttpHeaders headers, int status, long bytes,
+                     long startNanos) {
     long nanos = System.nanoTime() - startNanos;
-    int status = ObservedHandler.status(req, res, signal);
+    int query = uri.indexOf('?');
+    Route route = Route.of(query < 0 ? uri : uri.substring(0, query), config.stats(), config.metrics());
     window.record(status);
     requests.record(route, status, nanos);
     if (accessLog.enabled()) {
-      accessLog.log(req, status, ObservedHandler.bytes(res, status), nanos);
+      accessLog.log(remote, method, uri, headers.get(TraceParent.TRACEPARENT), status, bytes, nanos);
     }
   }
 
