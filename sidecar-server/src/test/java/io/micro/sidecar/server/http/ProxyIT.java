@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -35,6 +36,9 @@ class ProxyIT {
   static Sidecar sidecar;
   static DisposableServer app;
   static final Map<String, String> seen = new ConcurrentHashMap<>();
+  static final long BIG = 50L * 1024 * 1024;
+  static final int CHUNK = 64 * 1024;
+  static final java.util.concurrent.atomic.AtomicLong produced = new java.util.concurrent.atomic.AtomicLong();
   static final BlockingQueue<Integer> appSawClose = new LinkedBlockingQueue<>();
   static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -49,6 +53,13 @@ class ProxyIT {
                   : Mono.just("echo: " + text)));
             })
             .get("/foo/hang", (req, res) -> Mono.never())
+            .get("/foo/big", (req, res) -> res.header("Content-Length", Long.toString(BIG))
+                .send(reactor.core.publisher.Flux.range(0, (int) (BIG / CHUNK)).map(i -> {
+                  produced.addAndGet(CHUNK);
+                  byte[] b = new byte[CHUNK];
+                  java.util.Arrays.fill(b, (byte) ('a' + i % 26));
+                  return io.netty.buffer.Unpooled.wrappedBuffer(b);
+                }), b -> false))
             .route(req -> true, (req, res) -> req.receive().aggregate().asString().defaultIfEmpty("").flatMap(body -> {
               seen.clear();
               seen.put("method", req.method().name());
@@ -129,6 +140,38 @@ class ProxyIT {
     HttpResponse<String> r = send("POST", "/v1/foo/upload", big);
     assertThat(r.statusCode()).isEqualTo(201);
     assertThat(r.body()).isEqualTo("POST /v1/foo/upload " + big.length());
+  }
+
+  @Test
+  void aFiftyMebibyteAnswerStreamsBackAndTheAppWaitsForASlowClient() throws Exception {
+    produced.set(0);
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", sidecar.port())) {
+      s.setSoTimeout(10_000);
+      s.setReceiveBufferSize(64 * 1024);
+      s.getOutputStream().write("GET /foo/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      java.io.InputStream in = s.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        head.append((char) in.read());
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + BIG);
+      byte[] buf = new byte[CHUNK];
+      long read = 0;
+      long ahead = 0;
+      for (int n; (n = in.read(buf)) > 0; ) {
+        read += n;
+        ahead = Math.max(ahead, produced.get() - read);
+        if (read % (4 * 1024 * 1024) < n) {
+          // a slow client: the sidecar must pause the app rather than hold the answer for it
+          java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+        }
+      }
+      assertThat(read).isEqualTo(BIG);
+      // what the app got ahead of the client is what the sockets' buffers and one high-water mark hold,
+      // nowhere near the answer's 50 MiB
+      assertThat(ahead).isLessThan(16L * 1024 * 1024);
+    }
   }
 
   @Test

@@ -77,6 +77,32 @@ class RpcIT {
     return post("/rpc", "application/json", body);
   }
 
+  @Test
+  void pipelinedRequestsOnOneConnectionAreAnsweredInOrderWhicheverPathServesThem() throws Exception {
+    sidecar(ClientConfig.DEFAULT);
+    JsonRpcApp app = app("go.micro.srv.example-1");
+    register("go.micro.srv.example", app.node());
+    StringBuilder pipelined = new StringBuilder();
+    for (String name : List.of("one", "two")) {
+      String body = "{\"service\":\"go.micro.srv.example\",\"method\":\"Say.Hello\",\"request\":{\"name\":\"" + name + "\"}}";
+      pipelined.append("POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ")
+          .append(body.length()).append("\r\n\r\n").append(body);
+    }
+    // then two that reactor-netty serves: they wait for the direct path's answers and keep their order
+    pipelined.append("GET /registry?service=go.micro.srv.example HTTP/1.1\r\nHost: x\r\n\r\n")
+        .append("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    String answers = io.micro.sidecar.server.testing.RawHttp.exchange(sidecar.port(),
+        pipelined.toString().getBytes(StandardCharsets.UTF_8));
+    assertThat(answers.split("HTTP/1.1 200 OK", -1)).hasSize(5);
+    int one = answers.indexOf("Hello one");
+    int two = answers.indexOf("Hello two");
+    int registry = answers.indexOf("\"name\":\"go.micro.srv.example\"");
+    assertThat(one).isPositive();
+    assertThat(two).isGreaterThan(one);
+    assertThat(registry).isGreaterThan(two);
+    assertThat(app.calls()).isEqualTo(2);
+  }
+
   private static String error(String id, int code, String detail, String status) {
     return "{\"id\":\"" + id + "\",\"code\":" + code + ",\"detail\":\"" + detail + "\",\"status\":\"" + status + "\"}";
   }

@@ -63,6 +63,30 @@ class AccessLogIT {
   }
 
   @Test
+  void theGuardsRefusalsAreLoggedAndCountedLikeAnyAnswer() throws Exception {
+    io.micro.sidecar.core.config.SecurityConfig token =
+        io.micro.sidecar.core.config.SecurityConfig.DEFAULT.withApiToken("s3cret", false);
+    try (Sidecar s = Sidecar.start(TestSidecars.local().withSecurity(token)
+        .withObservability(ObservabilityConfig.DEFAULT.withStats(true)))) {
+      assertThat(get(s, "/registry?service=refused")).isEqualTo(401);
+      assertThat(get(s, "/rpc?refused=1")).isEqualTo(401);
+      await().atMost(Duration.ofSeconds(5)).until(() -> log().contains("GET /rpc?refused=1 401"));
+      assertThat(log()).contains("GET /registry?service=refused 401");
+      HttpResponse<String> stats = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/stats"))
+          .header("Authorization", "Bearer s3cret").header("Accept", "application/json").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(stats.statusCode()).isEqualTo(200);
+      // the two refusals are in the window's 40x count, as any answer is
+      long refused = 0;
+      for (com.fasterxml.jackson.databind.JsonNode c : new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(stats.body()).path("counters")) {
+        refused += c.path("status_codes").path("40x").asLong();
+      }
+      assertThat(refused).isEqualTo(2);
+    }
+  }
+
+  @Test
   void turnedOffNothingIsLogged() throws Exception {
     try (Sidecar s = Sidecar.start(TestSidecars.local().withObservability(ObservabilityConfig.DEFAULT.withAccessLog(false)))) {
       assertThat(get(s, "/registry?service=quiet")).isEqualTo(404);
