@@ -88,6 +88,23 @@ backend app
 HAPROXY
 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & haproxy_pid=$!; pids+=($haproxy_pid)
 
+# the two ceilings from ../shared/bench/limits (the leanest raw Netty and Reactor Netty proxies on our
+# versions), built on first use, when that directory is there
+limits="$root/../shared/bench/limits"
+netty_ceiling=; rn_ceiling=
+if [ -d "$limits" ]; then
+  for d in netty-proxy rn-proxy; do
+    [ -f "$limits/$d/target/$d.jar" ] || (cd "$limits/$d" && mvn -B -q package) || true
+  done
+  if [ -f "$limits/netty-proxy/target/netty-proxy.jar" ] && [ -f "$limits/rn-proxy/target/rn-proxy.jar" ]; then
+    netty_ceiling=$(free_port); rn_ceiling=$(free_port)
+    java -Dio.netty.leakDetection.level=disabled -jar "$limits/netty-proxy/target/netty-proxy.jar" $netty_ceiling $app_port \
+      > "$work/netty-ceiling.log" 2>&1 & netty_pid=$!; pids+=($netty_pid)
+    java -Dio.netty.leakDetection.level=disabled -cp "$limits/rn-proxy/target/rn-proxy.jar" limits.RnAffineProxy \
+      $rn_ceiling $app_port > "$work/rn-ceiling.log" 2>&1 & rn_pid=$!; pids+=($rn_pid)
+  fi
+fi
+
 jar="$root/sidecar-server/target/micro.jar"
 [ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package -pl sidecar-server -am)
 start_ns=$(date +%s%N)
@@ -96,6 +113,7 @@ until curl -sf -o /dev/null "http://127.0.0.1:$rpc_port/registry"; do :; done
 first_answer_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 MICRO_JAR=$jar "$root/bin/micro" sidecar --address=127.0.0.1:$proxy_port --handler=proxy > "$work/sidecar-proxy.log" 2>&1 & proxy_pid=$!; pids+=($proxy_pid)
 wait_port $app_port; wait_port $nginx_port; wait_port $haproxy_port; wait_port $proxy_port
+if [ -n "$netty_ceiling" ]; then wait_port $netty_ceiling; wait_port $rn_ceiling; fi
 
 service='{"name":"go.micro.srv.bench","nodes":[{"id":"bench-1","address":"127.0.0.1","port":'$app_port'}]}'
 curl -sf -d "$service" "http://127.0.0.1:$rpc_port/registry"
@@ -111,6 +129,12 @@ targets=(
   "app direct|http://127.0.0.1:$app_port/|$jsonrpc_body"
   "nginx proxy|http://127.0.0.1:$nginx_port/|$jsonrpc_body"
   "haproxy|http://127.0.0.1:$haproxy_port/|$jsonrpc_body"
+)
+if [ -n "$netty_ceiling" ]; then
+  targets+=("ceiling: raw Netty proxy|http://127.0.0.1:$netty_ceiling/|$jsonrpc_body"
+            "ceiling: Reactor Netty per-loop proxy|http://127.0.0.1:$rn_ceiling/|$jsonrpc_body")
+fi
+targets+=(
   "sidecar proxy handler|http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_body"
   "sidecar /rpc|http://127.0.0.1:$rpc_port/rpc|$rpc_body"
   "sidecar catch-all rpc|http://127.0.0.1:$rpc_port/bench/call|$call_body"
@@ -123,10 +147,15 @@ for t in "${targets[@]}"; do
   case "$out" in *" 200") ;; *) echo "$name: $url answered: $out" >&2; exit 1 ;; esac
 done
 
-# warm the JITs of both sidecars
-for url in "http://127.0.0.1:$rpc_port/rpc|$rpc_body" "http://127.0.0.1:$rpc_port/bench/call|$call_body" "http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_body"; do
-  IFS='|' read -r u b <<< "$url"
-  WRK_BODY=$b wrk -t"$threads" -c"$connections" -d5s -s "$root/sidecar-bench/load/post.lua" "$u" > /dev/null
+# warm the JITs of both sidecars (C2 needs a while) and of the ceilings
+warm=("http://127.0.0.1:$rpc_port/rpc|$rpc_body|8s" "http://127.0.0.1:$rpc_port/bench/call|$call_body|8s"
+      "http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_body|8s")
+if [ -n "$netty_ceiling" ]; then
+  warm+=("http://127.0.0.1:$netty_ceiling/|$jsonrpc_body|5s" "http://127.0.0.1:$rn_ceiling/|$jsonrpc_body|5s")
+fi
+for w in "${warm[@]}"; do
+  IFS='|' read -r u b d <<< "$w"
+  WRK_BODY=$b wrk -t"$threads" -c"$connections" -d"$d" -s "$root/sidecar-bench/load/post.lua" "$u" > /dev/null
 done
 
 # CPU time (user + system, in clock ticks) of the process that serves a target; empty where the
@@ -135,6 +164,8 @@ cpu_ticks() { if [ -n "$1" ]; then awk '{print $14 + $15}' "/proc/$1/stat" 2>/de
 server_pid() {
   case "$1" in
     haproxy) echo "$haproxy_pid" ;;
+    "ceiling: raw Netty proxy") echo "$netty_pid" ;;
+    "ceiling: Reactor Netty per-loop proxy") echo "$rn_pid" ;;
     "sidecar proxy handler") echo "$proxy_pid" ;;
     "sidecar /rpc"|"sidecar catch-all rpc") echo "$rpc_pid" ;;
   esac
@@ -170,6 +201,7 @@ latency_targets=(
   "haproxy|http://127.0.0.1:$haproxy_port/|$jsonrpc_kib"
   "sidecar proxy handler|http://127.0.0.1:$proxy_port/bench/call|$jsonrpc_kib"
   "sidecar /rpc|http://127.0.0.1:$rpc_port/rpc|$rpc_kib"
+  "sidecar catch-all rpc|http://127.0.0.1:$rpc_port/bench/call|{\"name\":\"$kib\"}"
 )
 lat_rows=()
 direct_p50=; direct_p90=; direct_p99=
