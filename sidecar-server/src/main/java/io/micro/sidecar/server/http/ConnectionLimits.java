@@ -119,7 +119,13 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     private final long stallMillis;
     private int phase = FRESH;
     private boolean answeredEarly;
-    private ScheduledFuture<?> deadline;
+    /** {@link System#nanoTime()} by which the current phase must end; 0 for none. */
+    private long deadlineAt;
+    private long deadlineMillis;
+    private String deadlineWhy;
+    /** The connection's one deadline timer, when pending, and when it fires. */
+    private ScheduledFuture<?> timer;
+    private long timerAt;
     private ScheduledFuture<?> stall;
 
     RequestClock(LimitsConfig limits) {
@@ -177,7 +183,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
 
       @Override
       public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
+        stop();
         if (stall != null) {
           stall.cancel(false);
         }
@@ -212,7 +218,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
         if (msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // 100 Continue does not end the request; 101 ends HTTP on this connection altogether
           if (r.status().code() == 101) {
-            cancel();
+            stop();
             phase = UPGRADED;
           }
         } else if (msg instanceof LastHttpContent && phase != UPGRADED) {
@@ -227,22 +233,57 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
       }
     };
 
-    /** (Re)starts the one deadline; when it fires in a phase that is still waiting on the client, the connection closes. */
+    /**
+     * (Re)starts the one deadline; when it passes in a phase that is still waiting on the client, the
+     * connection closes. Lazily: arming and cancelling only set a time, and one timer per connection
+     * re-arms itself for what is left when it fires early, so a request costs no timer of its own.
+     */
     private void arm(ChannelHandlerContext ctx, long millis, String why) {
-      cancel();
-      deadline = ctx.executor().schedule(() -> {
-        deadline = null;
-        if (phase == FRESH || phase == HEADERS || phase == BODY) {
-          log.debug("closing {}: {} within {} ms", ctx.channel().remoteAddress(), why, millis);
-          ctx.close();
-        }
-      }, millis, TimeUnit.MILLISECONDS);
+      long now = System.nanoTime();
+      deadlineAt = now + TimeUnit.MILLISECONDS.toNanos(millis);
+      deadlineMillis = millis;
+      deadlineWhy = why;
+      if (timer != null && timerAt > deadlineAt) {
+        // a shorter deadline than the pending timer's: it must fire sooner
+        timer.cancel(false);
+        timer = null;
+      }
+      if (timer == null) {
+        schedule(ctx, deadlineAt - now);
+      }
+    }
+
+    private void schedule(ChannelHandlerContext ctx, long nanos) {
+      timerAt = System.nanoTime() + nanos;
+      timer = ctx.executor().schedule(() -> fire(ctx), nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void fire(ChannelHandlerContext ctx) {
+      timer = null;
+      if (deadlineAt == 0) {
+        return;
+      }
+      long left = deadlineAt - System.nanoTime();
+      if (left > 0) {
+        schedule(ctx, left);
+        return;
+      }
+      deadlineAt = 0;
+      if (phase == FRESH || phase == HEADERS || phase == BODY) {
+        log.debug("closing {}: {} within {} ms", ctx.channel().remoteAddress(), deadlineWhy, deadlineMillis);
+        ctx.close();
+      }
     }
 
     private void cancel() {
-      if (deadline != null) {
-        deadline.cancel(false);
-        deadline = null;
+      deadlineAt = 0;
+    }
+
+    private void stop() {
+      deadlineAt = 0;
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
       }
     }
   }
