@@ -198,37 +198,64 @@ public final class AppConnections implements AutoCloseable {
    * proxy must; {@code Host} and {@code Content-Length} are left to the outgoing request.
    */
   public static void forwardAll(HttpHeaders from, HttpHeaders to) {
-    Set<String> named = new java.util.HashSet<>();
+    Set<String> named = null;
     for (String c : from.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : c.split(",")) {
+        if (named == null) {
+          named = new java.util.HashSet<>();
+        }
         named.add(token.trim().toLowerCase(java.util.Locale.ROOT));
       }
     }
-    // the caller's values replace the client's own (User-Agent, Accept): each header reaches the app once
-    for (String n : from.names()) {
-      if (forwardable(AsciiString.of(n).toLowerCase(), named)) {
-        to.remove(n);
+    if (!to.isEmpty()) {
+      // the caller's values replace the client's own (User-Agent, Accept): each header reaches the app once
+      for (String n : from.names()) {
+        if (forwardable(n, named)) {
+          to.remove(n);
+        }
       }
     }
-    for (Map.Entry<String, String> e : from) {
-      if (forwardable(AsciiString.of(e.getKey()).toLowerCase(), named)) {
+    for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      if (forwardable(e.getKey(), named)) {
         to.add(e.getKey(), e.getValue());
       }
     }
   }
 
-  private static boolean forwardable(AsciiString name, Set<String> named) {
-    return !HOP_BY_HOP.contains(name) && !named.contains(name.toString())
-        && !name.contentEquals(HttpHeaderNames.HOST) && !name.contentEquals(HttpHeaderNames.CONTENT_LENGTH);
+  private static final AsciiString[] HOP_BY_HOP_NAMES = HOP_BY_HOP.toArray(new AsciiString[0]);
+
+  private static boolean forwardable(CharSequence name, Set<String> named) {
+    for (AsciiString hop : HOP_BY_HOP_NAMES) {
+      if (hop.contentEqualsIgnoreCase(name)) {
+        return false;
+      }
+    }
+    return !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
+        && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+        && (named == null || !named.contains(name.toString().toLowerCase(java.util.Locale.ROOT)));
   }
+
+  /** {@link #NOT_FORWARDED} as an array: a per-request check compares without lower-casing a copy of each name. */
+  private static final AsciiString[] NOT_FORWARDED_NAMES = NOT_FORWARDED.toArray(new AsciiString[0]);
 
   /** Copies the caller's headers a call to an app carries on: all but hop-by-hop and per-hop ones. */
   public static void forward(HttpHeaders from, HttpHeaders to) {
-    for (Map.Entry<String, String> e : from) {
-      if (!NOT_FORWARDED.contains(AsciiString.of(e.getKey()).toLowerCase())) {
+    for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      if (forwarded(e.getKey())) {
         to.add(e.getKey(), e.getValue());
       }
     }
+  }
+
+  private static boolean forwarded(CharSequence name) {
+    for (AsciiString not : NOT_FORWARDED_NAMES) {
+      if (not.contentEqualsIgnoreCase(name)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Per-node in-flight and pool figures are the selector's and the provider's; this just closes. */

@@ -8,7 +8,9 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -37,6 +39,8 @@ public final class RpcClient {
 
   private static final byte[] EMPTY = new byte[0];
   private static final String TRANSPORT_ID = "go.micro.client.transport";
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
   private final LoopClient calls;
   private final Balancer balancer;
@@ -114,7 +118,8 @@ public final class RpcClient {
           ByteBuf body = request.proto()
               ? ProtoRpcCodec.encodeRequest(alloc, request.method(), request.request())
               : JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
-          FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body);
+          // names are ours or came through Netty's decoder, which validated them: not validated again
+          FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body, HEADERS, TRAILERS);
           HttpHeaders h = r.headers();
           AppConnections.forward(incoming, h);
           // go-micro's HTTP transport names the codec by content type: JSON-RPC, or proto-rpc as octet-stream

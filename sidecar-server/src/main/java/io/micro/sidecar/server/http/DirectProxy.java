@@ -60,7 +60,8 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
   }
 
   private FullHttpRequest request(Node node, byte[] body) {
-    FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.wrappedBuffer(body));
+    FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.wrappedBuffer(body),
+        HEADERS, TRAILERS);
     HttpHeaders to = r.headers();
     ProxyHandler.forwardedHeaders(headers, (InetSocketAddress) ctx.channel().remoteAddress(),
         ctx.pipeline().get(SslHandler.class) != null ? "https" : "http", to);
@@ -75,7 +76,7 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
     if (done) {
       return;
     }
-    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
+    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status(), HEADERS);
     path.guard.cors(headers, out.headers());
     ProxyHandler.copyResponseHeaders(head.headers(), out.headers());
     int code = head.status().code();
