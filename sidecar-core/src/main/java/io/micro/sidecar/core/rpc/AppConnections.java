@@ -198,6 +198,14 @@ public final class AppConnections implements AutoCloseable {
    * proxy must; {@code Host} and {@code Content-Length} are left to the outgoing request.
    */
   public static void forwardAll(HttpHeaders from, HttpHeaders to) {
+    forwardAll(from, to, true);
+  }
+
+  /**
+   * As {@link #forwardAll(HttpHeaders, HttpHeaders)}; with {@code replace} false, headers already in
+   * {@code to} are kept beside the forwarded ones (for a {@code to} known to hold none of them).
+   */
+  public static void forwardAll(HttpHeaders from, HttpHeaders to, boolean replace) {
     Set<String> named = null;
     for (String c : from.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : c.split(",")) {
@@ -207,7 +215,7 @@ public final class AppConnections implements AutoCloseable {
         named.add(token.trim().toLowerCase(java.util.Locale.ROOT));
       }
     }
-    if (!to.isEmpty()) {
+    if (replace && !to.isEmpty()) {
       // the caller's values replace the client's own (User-Agent, Accept): each header reaches the app once
       for (String n : from.names()) {
         if (forwardable(n, named)) {

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.AsciiString;
 import io.netty.handler.timeout.ReadTimeoutException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -167,12 +168,15 @@ final class ProxyHandler {
 
   static void copyResponseHeaders(HttpHeaders from, HttpHeaders to) {
     // an app that answers CORS itself wins over the sidecar's defaults: two Allow-Origin headers break browsers
-    for (String name : from.names()) {
-      if (name.regionMatches(true, 0, "access-control-", 0, 15) || name.equalsIgnoreCase("vary")) {
+    for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+      CharSequence name = it.next().getKey();
+      if (AsciiString.regionMatches(name, true, 0, "access-control-", 0, 15)
+          || HttpHeaderNames.VARY.contentEqualsIgnoreCase(name)) {
         to.remove(name);
       }
     }
-    AppConnections.forwardAll(from, to);
+    // what is left in `to` is the sidecar's own CORS headers, none of which the app sent: nothing to replace
+    AppConnections.forwardAll(from, to, false);
     // the app's framing decides ours: keep its Content-Length, else stream chunked
     String length = from.get(HttpHeaderNames.CONTENT_LENGTH);
     if (length != null) {
