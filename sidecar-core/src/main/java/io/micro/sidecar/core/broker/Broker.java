@@ -64,6 +64,23 @@ public interface Broker extends AutoCloseable {
     return 0;
   }
 
+  /** Longest topic (and queue) name. */
+  int MAX_TOPIC = io.micro.sidecar.core.registry.ServiceCodec.MAX_TOPIC;
+
+  /**
+   * True for a topic or queue name as the original took it (contract §7): 1 to {@value #MAX_TOPIC}
+   * characters, no control characters; {@code devices/42/telemetry} is one.
+   */
+  static boolean validTopic(String name) {
+    // the registry holds the rule: with --broker=http a topic is part of a service name there
+    return io.micro.sidecar.core.registry.ServiceCodec.validTopic(name);
+  }
+
+  /** Deliveries to other sidecars ({@code --broker=http}); empty for a broker that has no peers. */
+  default java.util.Optional<PeerStats> peers() {
+    return java.util.Optional.empty();
+  }
+
   /** Completes every subscriber and refuses further publishing. Idempotent; does not block. */
   @Override
   void close();

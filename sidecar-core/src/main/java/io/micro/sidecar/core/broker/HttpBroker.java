@@ -55,6 +55,7 @@ public final class HttpBroker implements Broker {
   private final TopicRegistrar nodes;
   private final PeerClient peers;
   private final IntUnaryOperator pick;
+  private final java.util.concurrent.atomic.LongAdder published = new java.util.concurrent.atomic.LongAdder();
   private volatile boolean closed;
 
   HttpBroker(SinkBroker local, Registry registry, TopicRegistrar nodes, PeerClient peers, IntUnaryOperator pick) {
@@ -86,7 +87,7 @@ public final class HttpBroker implements Broker {
   @Override
   public Mono<Void> publish(String topic, Message message) {
     return Mono.defer(() -> {
-      String name = requireTopic(topic);
+      String name = SinkBroker.requireTopic(topic);
       Objects.requireNonNull(message, "message");
       if (closed) {
         return Mono.error(new IllegalStateException("broker: closed (expected: a running sidecar)"));
@@ -107,6 +108,7 @@ public final class HttpBroker implements Broker {
     if (!local.deliver(topic, message, true, plan.localQueues()::contains)) {
       throw new IllegalStateException("broker: closed (expected: a running sidecar)");
     }
+    published.increment();
     if (!plan.peers().isEmpty()) {
       Map<String, String> header = new HashMap<>(message.header());
       header.put(TOPIC_HEADER, topic);
@@ -159,7 +161,7 @@ public final class HttpBroker implements Broker {
   @Override
   public Flux<Message> subscribe(String topic, String queue) {
     return Flux.defer(() -> {
-      String name = requireTopic(topic);
+      String name = SinkBroker.requireTopic(topic);
       String q = queue == null || queue.isEmpty() ? null : queue;
       return local.subscribe(name, q)
           .doOnSubscribe(s -> nodes.join(name, q))
@@ -182,6 +184,28 @@ public final class HttpBroker implements Broker {
     return peers.stats();
   }
 
+  @Override
+  public java.util.Optional<PeerStats> peers() {
+    return java.util.Optional.of(peers.stats());
+  }
+
+  @Override
+  public java.util.Map<String, BrokerStats> topics() {
+    return local.topics();
+  }
+
+  /** Messages published on this sidecar (not those peers delivered to it). */
+  @Override
+  public long published() {
+    return published.sum();
+  }
+
+  /** Messages handed to this sidecar's subscribers, whoever published them. */
+  @Override
+  public long delivered() {
+    return local.delivered();
+  }
+
   /** Deregisters this sidecar's topic nodes (blocking up to a few seconds), then closes as {@link Broker#close}. */
   @Override
   public void close() {
@@ -194,12 +218,5 @@ public final class HttpBroker implements Broker {
     } finally {
       local.close();
     }
-  }
-
-  private static String requireTopic(String topic) {
-    if (topic == null || topic.isEmpty()) {
-      throw new IllegalArgumentException("topic: empty (expected: a topic name)");
-    }
-    return topic;
   }
 }

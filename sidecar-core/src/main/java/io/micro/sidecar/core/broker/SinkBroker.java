@@ -180,12 +180,18 @@ final class SinkBroker implements Broker {
     });
   }
 
-  private static String requireTopic(String topic) {
-    if (topic == null || topic.isEmpty()) {
-      throw new IllegalArgumentException("topic: empty (expected: a topic name)");
+  /**
+   * A topic as the original took it (contract §7): any non-empty string of at most
+   * {@value Broker#MAX_TOPIC} characters without control characters, such as {@code devices/42/telemetry}.
+   */
+  static String requireTopic(String topic) {
+    if (!Broker.validTopic(topic)) {
+      throw new IllegalArgumentException("topic: " + (topic == null || topic.isEmpty() ? "empty" : "invalid")
+          + " (expected: 1 to " + Broker.MAX_TOPIC + " characters, no control characters)");
     }
     return topic;
   }
+
 
   /** One topic's subscribers; removed from the map with its last one and never reused after. */
   private final class Topic {

@@ -119,7 +119,9 @@ public final class ServiceCodec {
     if (name == null || name.isEmpty()) {
       throw new InvalidServiceException("name: missing (expected: a service name such as \"foo.bar\")");
     }
-    if (!validName(name)) {
+    // a broker topic's service (contract §7.4) carries the topic as it is: spaces and any '/' allowed
+    boolean topic = name.startsWith(TOPIC_PREFIX) && validTopic(name.substring(TOPIC_PREFIX.length()));
+    if (!topic && !validName(name)) {
       throw new InvalidServiceException("name: " + quote(name)
           + " (expected: no spaces or control characters, no empty, '.' or '..' part between '/', at most 255 characters)");
     }
@@ -135,7 +137,7 @@ public final class ServiceCodec {
       if (node.id() == null || node.id().isEmpty()) {
         throw new InvalidServiceException("nodes[" + i + "].id: missing (expected: a unique node id)");
       }
-      if (!validName(node.id())) {
+      if (topic ? !validTopicNodeId(node.id()) : !validName(node.id())) {
         throw new InvalidServiceException("nodes[" + i + "].id: " + quote(node.id())
             + " (expected: no spaces or control characters, no empty, '.' or '..' part between '/', at most 255 characters)");
       }
@@ -144,6 +146,33 @@ public final class ServiceCodec {
             "nodes[" + i + "].port: " + node.port() + " (expected: 0 to 65535)");
       }
     }
+  }
+
+  /** Longest broker topic (and queue) name. */
+  public static final int MAX_TOPIC = 200;
+
+  /**
+   * A broker topic or queue as the original took it (contract §7): 1 to {@value #MAX_TOPIC}
+   * characters, no control characters. Its {@code topic:<t>} service keeps it as it is.
+   */
+  public static boolean validTopic(String name) {
+    if (name == null || name.isEmpty() || name.length() > MAX_TOPIC) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      if (Character.isISOControl(name.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Services named for a broker topic ({@code topic:<t>}). */
+  private static final String TOPIC_PREFIX = "topic:";
+
+  /** A topic node's id, {@code <t>-<uuid>}: no control characters, at most 255 characters. */
+  private static boolean validTopicNodeId(String id) {
+    return id.length() <= 255 && id.chars().noneMatch(Character::isISOControl);
   }
 
   /**

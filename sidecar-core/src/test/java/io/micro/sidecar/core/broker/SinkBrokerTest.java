@@ -326,10 +326,10 @@ class SinkBrokerTest {
   @Test
   void anEmptyTopicIsRefused() {
     StepVerifier.create(broker.publish("", text("x")))
-        .expectErrorMessage("topic: empty (expected: a topic name)")
+        .expectErrorMessage("topic: empty (expected: 1 to 200 characters, no control characters)")
         .verify(WAIT);
     StepVerifier.create(broker.subscribe(null, null))
-        .expectErrorMessage("topic: empty (expected: a topic name)")
+        .expectErrorMessage("topic: empty (expected: 1 to 200 characters, no control characters)")
         .verify(WAIT);
   }
 

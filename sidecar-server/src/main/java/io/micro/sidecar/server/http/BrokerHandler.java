@@ -2,7 +2,6 @@ package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
-import io.micro.sidecar.core.registry.ServiceCodec;
 import io.micro.sidecar.server.websocket.BrokerSocketHandler;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -44,10 +43,11 @@ final class BrokerHandler {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Topic not specified");
     }
     String queue = param(uri, "queue");
-    if (!plain(topic) || (queue != null && !plain(queue))) {
-      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, (plain(topic) ? "queue: " : "topic: ")
-          + Responses.oneLine(plain(topic) ? queue : topic)
-          + " (expected: no '/', spaces or control characters, at most 200 characters)");
+    boolean topicOk = Broker.validTopic(topic);
+    if (!topicOk || (queue != null && !Broker.validTopic(queue))) {
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, (topicOk ? "queue: " : "topic: ")
+          + Responses.oneLine(topicOk ? queue : topic)
+          + " (expected: 1 to " + Broker.MAX_TOPIC + " characters, no control characters)");
     }
     if (method.equals(HttpMethod.POST)) {
       return publish(req, res, topic);
@@ -59,11 +59,6 @@ final class BrokerHandler {
     return socket.handle(res, topic, queue, req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE));
   }
 
-  /** Topics and queues become registry names with {@code --broker=http}, so they follow the same rules. */
-  private static boolean plain(String name) {
-    // "topic:" + the topic must still be a valid service name
-    return name.length() <= 200 && name.indexOf('/') < 0 && ServiceCodec.validName(name);
-  }
 
   private Mono<Void> publish(HttpServerRequest req, HttpServerResponse res, String topic) {
     Map<String, String> header = header(req.requestHeaders());

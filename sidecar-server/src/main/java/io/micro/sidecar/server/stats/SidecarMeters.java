@@ -85,6 +85,18 @@ final class SidecarMeters implements AutoCloseable {
         .description("Broker subscribers").register(registry);
     Gauge.builder("sidecar.broker.buffered", w.broker(), b -> b.stats().buffered())
         .description("Messages waiting in subscribers' buffers").register(registry);
+    if (w.broker().peers().isPresent()) {
+      for (String outcome : new String[] {"delivered", "failed", "shed"}) {
+        FunctionCounter.builder("sidecar.broker.peer.deliveries", w.broker(), b -> b.peers().map(p -> switch (outcome) {
+              case "delivered" -> p.delivered();
+              case "failed" -> p.failed();
+              default -> p.shed();
+            }).orElse(0L))
+            .tag("outcome", outcome)
+            .description("Messages posted to other sidecars (--broker=http): delivered, failed, or shed for want of room")
+            .register(registry);
+      }
+    }
   }
 
   @Override

@@ -117,6 +117,8 @@ final class StatsCodec {
       b.put("dropped", all.dropped());
       b.put("published", w.broker().published());
       b.put("delivered", w.broker().delivered());
+      w.broker().peers().ifPresent(p -> b.putObject("peers").put("delivered", p.delivered()).put("failed", p.failed())
+          .put("shed", p.shed()).put("in_flight", p.inFlight()));
       ArrayNode topics = b.putArray("by_topic");
       int listed = 0;
       for (Map.Entry<String, BrokerStats> e : w.broker().topics().entrySet()) {

@@ -149,7 +149,9 @@ class HostileInputIT {
         post("broker: no topic", "/broker", "text/plain", "x", 400, "Topic not specified"),
         post("broker: empty topic", "/broker?topic=", "text/plain", "x", 400, "Topic not specified"),
         post("broker: newline in topic", "/broker?topic=a%0Ab", "text/plain", "x", 400, "topic: a\\x0ab"),
-        post("broker: slash in topic", "/broker?topic=a/b", "text/plain", "x", 400, "topic:"),
+        post("broker: topic over 200 characters", "/broker?topic=" + "t".repeat(201), "text/plain", "x", 400,
+            "topic: " + "t".repeat(80)),
+        post("broker: hierarchical topic is a topic", "/broker?topic=devices/42/telemetry", "text/plain", "x", 200, ""),
         request("broker: GET without upgrade", get("/broker?topic=t"), 400, "broker: GET needs a WebSocket upgrade"),
         request("broker: bad WebSocket version", "GET /broker?topic=t HTTP/1.1\r\nHost: sidecar\r\nConnection: Upgrade\r\n"
             + "Upgrade: websocket\r\nSec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 0, ""),

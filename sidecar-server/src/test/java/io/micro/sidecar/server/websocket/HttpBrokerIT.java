@@ -48,7 +48,8 @@ class HttpBrokerIT {
     etcd = EtcdCluster.start(1);
     config = TestSidecars.local()
         .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints()))
-        .withBroker(BrokerConfig.DEFAULT.withHttp(""));
+        .withBroker(BrokerConfig.DEFAULT.withHttp(""))
+        .withObservability(io.micro.sidecar.core.config.ObservabilityConfig.DEFAULT.withStats(true));
     a = Sidecar.start(config);
     b = Sidecar.start(config);
   }
@@ -121,6 +122,46 @@ class HttpBrokerIT {
       assertThat(drain(onB.frames, Duration.ofMillis(300))).as("exactly once").isEmpty();
     }
     awaitEverywhere("both", BROADCAST, 0);
+  }
+
+  @Test
+  void hierarchicalTopicsAndTopicsWithSpacesWorkAcrossSidecars() throws Exception {
+    for (String[] topic : new String[][] {{"devices/42/telemetry", "devices/42/telemetry"}, {"room one", "room%20one"}}) {
+      try (JdkWebSocket onA = JdkWebSocket.connect(ws(a, "/broker?topic=" + topic[1]))) {
+        awaitNodes(b, topic[0], BROADCAST, 1);
+        publish(b, topic[1], "to " + topic[0]);
+        assertThat(body(take(onA.frames))).isEqualTo("to " + topic[0]);
+      }
+      awaitEverywhere(topic[0], BROADCAST, 0);
+    }
+  }
+
+  @Test
+  void statsAndMetricsCountWhatTheHttpBrokerPublishesDeliversAndSendsToPeers() throws Exception {
+    try (JdkWebSocket onA = JdkWebSocket.connect(ws(a, "/broker?topic=counted"))) {
+      awaitNodes(b, "counted", BROADCAST, 1);
+      for (int i = 0; i < 3; i++) {
+        publish(b, "counted", "m" + i);
+        assertThat(body(take(onA.frames))).isEqualTo("m" + i);
+      }
+    }
+    com.fasterxml.jackson.databind.JsonNode onB = BrokerIT.JSON.readTree(
+        send(b, "GET", "/stats", null, "Accept", "application/json").body()).path("broker");
+    com.fasterxml.jackson.databind.JsonNode onA = BrokerIT.JSON.readTree(
+        send(a, "GET", "/stats", null, "Accept", "application/json").body()).path("broker");
+    // b published three messages and posted each to a; a handed each to its subscriber
+    assertThat(onB.path("published").asLong()).isGreaterThanOrEqualTo(3);
+    assertThat(onB.path("peers").path("delivered").asLong()).isGreaterThanOrEqualTo(3);
+    assertThat(onA.path("delivered").asLong()).isGreaterThanOrEqualTo(3);
+    String metrics = send(b, "GET", "/metrics", null).body();
+    assertThat(metric(metrics, "sidecar_broker_peer_deliveries_total{outcome=\"delivered\"}")).isGreaterThanOrEqualTo(3);
+    assertThat(metric(metrics, "sidecar_broker_messages_published_total")).isGreaterThanOrEqualTo(3);
+  }
+
+  /** The value of one series in Prometheus text; -1 when it is missing. */
+  static double metric(String text, String series) {
+    return text.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+        .findFirst().orElse(-1);
   }
 
   @Test
