@@ -92,9 +92,15 @@ public final class LoopClient implements AutoCloseable {
    */
   public Mono<FullHttpResponse> exchange(Channel caller, String host, int port,
                                          Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt) {
+    return call(caller, host, port, false, deadlineAt, sink -> new Exchange(sink, null, null, request));
+  }
+
+  /** Starts {@code exchange} on {@code caller}'s loop when subscribed to; ends it there when the subscriber leaves. */
+  private <T> Mono<T> call(Channel caller, String host, int port, boolean streaming, long deadlineAt,
+                           Function<MonoSink<T>, Exchange> exchange) {
     EventLoop loop = caller.eventLoop();
     return Mono.create(sink -> {
-      Exchange ex = new Exchange(sink, null, null, request);
+      Exchange ex = exchange.apply(sink);
       sink.onDispose(() -> {
         if (loop.inEventLoop()) {
           ex.end();
@@ -102,7 +108,7 @@ public final class LoopClient implements AutoCloseable {
           loop.execute(ex::end);
         }
       });
-      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port, false), deadlineAt);
+      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port, streaming), deadlineAt);
       if (loop.inEventLoop()) {
         start.run();
       } else {
@@ -120,23 +126,7 @@ public final class LoopClient implements AutoCloseable {
   public Mono<HttpResponse> stream(Channel caller, String host, int port,
                                    Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt,
                                    Receiver receiver) {
-    EventLoop loop = caller.eventLoop();
-    return Mono.create(sink -> {
-      Exchange ex = new Exchange(null, sink, receiver, request);
-      sink.onDispose(() -> {
-        if (loop.inEventLoop()) {
-          ex.end();
-        } else {
-          loop.execute(ex::end);
-        }
-      });
-      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port, true), deadlineAt);
-      if (loop.inEventLoop()) {
-        start.run();
-      } else {
-        loop.execute(start);
-      }
-    });
+    return call(caller, host, port, true, deadlineAt, sink -> new Exchange(null, sink, receiver, request));
   }
 
   /**
