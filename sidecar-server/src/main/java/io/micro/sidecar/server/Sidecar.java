@@ -147,7 +147,7 @@ public final class Sidecar implements AutoCloseable {
           : http.host(config.listen().host()).port(config.listen().port());
       server = http.bindNow(START_TIMEOUT);
       if (broker instanceof HttpBroker peers) {
-        peers.listening(config.broker().advertiseHost(config.listen()), server.port());
+        peers.listening(config.broker().advertiseHost(config.listen()), server.port(), config.security().tls().isPresent());
       }
       self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, channels, app, direct);
       self[0].telemetry = telemetry;
@@ -171,12 +171,20 @@ public final class Sidecar implements AutoCloseable {
     }
   }
 
-  /** Deliveries to other sidecars carry the shared API token, when there is one, as any client must. */
+  /**
+   * Deliveries to other sidecars carry the shared API token, when there is one, as any client must; to a
+   * peer serving TLS they trust {@code --client_tls_ca_file} and present {@code --client_tls_cert_file}.
+   */
   private static reactor.netty.http.client.HttpClient peers(SidecarConfig config, AppConnections connections) {
-    return config.security().apiToken()
+    reactor.netty.http.client.HttpClient http = config.security().apiToken()
         .map(token -> connections.http().headers(h -> h.set(io.netty.handler.codec.http.HttpHeaderNames.AUTHORIZATION,
             "Bearer " + token)))
         .orElse(connections.http());
+    if (config.security().appTrust().isEmpty() && config.security().clientCert().isEmpty()) {
+      return http;
+    }
+    reactor.netty.http.Http11SslContextSpec spec = Tls.peerContext(config.security());
+    return http.secure(s -> s.sslContext(spec));
   }
 
   private static Registry registry(SidecarConfig config) {

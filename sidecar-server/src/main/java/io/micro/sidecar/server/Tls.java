@@ -32,4 +32,28 @@ final class Tls {
     }
     return spec;
   }
+
+  /**
+   * The context for calling other sidecars over HTTPS: trusting {@code --client_tls_ca_file} (else the
+   * JDK's CAs) and presenting {@code --client_tls_cert_file} for mutual TLS.
+   *
+   * @throws IllegalArgumentException naming the file that could not be used
+   */
+  static Http11SslContextSpec peerContext(SecurityConfig security) {
+    Http11SslContextSpec spec = Http11SslContextSpec.forClient().configure(b -> {
+      security.appTrust().ifPresent(ca -> b.trustManager(ca.toFile()));
+      security.clientCert().ifPresent(c -> b.keyManager(c.certFile().toFile(), c.keyFile().toFile()));
+    });
+    try {
+      if (spec.sslContext() == null) {
+        throw new IllegalStateException("no TLS context");
+      }
+    } catch (javax.net.ssl.SSLException | RuntimeException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalArgumentException("cannot use --client_tls_ca_file " + security.appTrust().orElse(null)
+          + security.clientCert().map(c -> " / --client_tls_cert_file " + c.certFile() + " / --client_tls_key_file "
+          + c.keyFile()).orElse("") + ": " + cause.getMessage() + " (expected: PEM files, the key in PKCS#8)", e);
+    }
+    return spec;
+  }
 }

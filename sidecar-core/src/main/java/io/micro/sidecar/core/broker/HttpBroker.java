@@ -67,7 +67,8 @@ public final class HttpBroker implements Broker {
   }
 
   /**
-   * @param http    the sidecar's pooled client; deliveries to peers share its connections
+   * @param http    the sidecar's pooled client, with the TLS settings for peers that serve HTTPS;
+   *                deliveries to peers share its connections
    * @param timeout bound of one delivery to a peer
    */
   public static HttpBroker create(BrokerConfig config, Registry registry, HttpClient http, Duration timeout) {
@@ -77,11 +78,12 @@ public final class HttpBroker implements Broker {
   }
 
   /**
-   * Peers reach this sidecar's {@code /_sub} at {@code host:port}; until this is called nothing is
-   * registered. Call once, when the server is bound.
+   * Peers reach this sidecar's {@code /_sub} at {@code host:port}, over HTTPS when {@code secure} (its
+   * nodes then say {@code "secure":"true"}); until this is called nothing is registered. Call once, when
+   * the server is bound.
    */
-  public void listening(String host, int port) {
-    nodes.listening(host, port);
+  public void listening(String host, int port, boolean secure) {
+    nodes.listening(host, port, secure);
   }
 
   @Override

@@ -18,7 +18,9 @@ import reactor.netty.http.client.HttpClient;
 
 /**
  * POSTs messages to other sidecars' {@code /_sub?id=<node id>} as {@code application/json}, the way
- * go-micro's http broker delivers (contract §7.4), over the sidecar's one pooled {@link HttpClient}.
+ * go-micro's http broker delivers (contract §7.4), over the sidecar's one pooled {@link HttpClient}:
+ * over HTTPS to a peer whose node is {@code "secure":"true"}, with the client's TLS settings (trusted CA,
+ * client certificate for mutual TLS).
  *
  * <p>Fire and forget: {@link #send} starts the request and returns at once, never waiting for the peer.
  * At most {@code maxInFlight} requests are under way; past that a message is shed and counted rather
@@ -87,14 +89,18 @@ final class PeerClient {
     return new PeerStats(delivered.sum(), failed.sum(), shed.sum(), inFlight.get());
   }
 
-  /** Peers are sidecars, spoken to over plain HTTP (a TLS-serving peer is not reachable this way yet). */
+  /**
+   * Peers are sidecars: over HTTPS when their node says {@code "secure":"true"} (they serve TLS), else
+   * plain HTTP. The scheme decides: the client's TLS settings apply to HTTPS requests only.
+   */
   static String uri(Node node) {
     io.micro.sidecar.core.config.HostPort target = node.target();
     String host = target.host().isEmpty() ? "127.0.0.1" : target.host();
     if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + target.port() + PATH + "?id=" + URLEncoder.encode(node.id(), StandardCharsets.UTF_8);
+    boolean secure = node.metadata() != null && "true".equals(node.metadata().get("secure"));
+    return (secure ? "https://" : "http://") + host + ":" + target.port() + PATH + "?id=" + URLEncoder.encode(node.id(), StandardCharsets.UTF_8);
   }
 
   private void failed(Node node, String why) {

@@ -52,7 +52,7 @@ final class TopicRegistrar implements AutoCloseable {
   }
 
   /** Where peers reach this sidecar. */
-  private record Address(String host, int port) {}
+  private record Address(String host, int port, boolean secure) {}
 
   /** One key's subscribers and node. Counted only inside the map's compute for the key; registered is the worker's. */
   private static final class State {
@@ -84,8 +84,8 @@ final class TopicRegistrar implements AutoCloseable {
   }
 
   /** From now on nodes point at {@code host:port}; registers what is waiting for it. Call once. */
-  void listening(String host, int port) {
-    address = new Address(host, port);
+  void listening(String host, int port, boolean secure) {
+    address = new Address(host, port, secure);
     states.keySet().forEach(this::schedule);
   }
 
@@ -188,7 +188,7 @@ final class TopicRegistrar implements AutoCloseable {
 
   private static Service service(Key key, String id, Address a) {
     return new Service(SERVICE_PREFIX + key.topic(), key.version(), null, null,
-        List.of(new Node(id, a.host, a.port, Map.of("secure", "false", "broker", "http"))));
+        List.of(new Node(id, a.host, a.port, Map.of("secure", Boolean.toString(a.secure), "broker", "http"))));
   }
 
   /**

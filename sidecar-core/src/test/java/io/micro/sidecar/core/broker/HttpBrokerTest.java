@@ -57,7 +57,7 @@ class HttpBrokerTest {
 
   @Test
   void aMessageForTheBroadcastNodeReachesThePlainSubscribersOnlyWithoutItsTopicHeader() {
-    broker.listening("127.0.0.1", 1);
+    broker.listening("127.0.0.1", 1, false);
     List<Message> plain1 = collect("t", null);
     List<Message> plain2 = collect("t", null);
     List<Message> queued = collect("t", "q");
@@ -72,7 +72,7 @@ class HttpBrokerTest {
 
   @Test
   void aMessageForAQueueNodeReachesOneMemberOfThatGroupAndNobodyElse() {
-    broker.listening("127.0.0.1", 1);
+    broker.listening("127.0.0.1", 1, false);
     List<Message> plain = collect("t", null);
     List<Message> q1 = collect("t", "q");
     List<Message> q2 = collect("t", "q");
@@ -91,7 +91,7 @@ class HttpBrokerTest {
 
   @Test
   void anUnknownNodeOrAnotherTopicIsRefused() {
-    broker.listening("127.0.0.1", 1);
+    broker.listening("127.0.0.1", 1, false);
     collect("t", null);
     String id = idOf("t", DeliveryPlan.BROADCAST);
     assertThat(broker.receive("t-nobody", text("x"))).isEqualTo(HttpBroker.Receipt.UNKNOWN_NODE);
@@ -100,7 +100,7 @@ class HttpBrokerTest {
 
   @Test
   void publishingWithOnlyOurOwnNodesRegisteredDeliversEverythingHereAndSendsNothing() {
-    broker.listening("127.0.0.1", 1);
+    broker.listening("127.0.0.1", 1, false);
     List<Message> plain = collect("t", null);
     List<Message> queued = collect("t", "q");
     idOf("t", "q");
@@ -114,7 +114,7 @@ class HttpBrokerTest {
 
   @Test
   void aGroupWithThisSidecarPickedAmongPeersIsDeliveredHere() {
-    broker.listening("127.0.0.1", 1);
+    broker.listening("127.0.0.1", 1, false);
     List<Message> queued = collect("t", "q");
     idOf("t", "q");
     // a peer's member of q with an id that sorts first; the scripted pick (always 0) takes this sidecar,
@@ -127,7 +127,7 @@ class HttpBrokerTest {
 
   @Test
   void leavingDeregistersTheNode() {
-    broker.listening("127.0.0.1", 1);
+    broker.listening("127.0.0.1", 1, false);
     subscriptions.add(broker.subscribe("gone", null).subscribe());
     String id = idOf("gone", DeliveryPlan.BROADCAST);
     subscriptions.remove(0).dispose();

@@ -39,7 +39,7 @@ class TopicRegistrarTest {
     nodes.join("t", "q");
     await().during(Duration.ofMillis(200)).atMost(WAIT).until(() -> lookup("t").isEmpty());
 
-    nodes.listening("10.0.0.7", 8081);
+    nodes.listening("10.0.0.7", 8081, false);
     await().atMost(WAIT).untilAsserted(() -> {
       assertThat(nodesOf("t", DeliveryPlan.BROADCAST)).singleElement().satisfies(n -> {
         assertThat(n.id()).startsWith("t-");
@@ -55,7 +55,7 @@ class TopicRegistrarTest {
 
   @Test
   void theLastSubscriberLeavingDeregistersAndForgetsTheNode() {
-    nodes.listening("127.0.0.1", 9000);
+    nodes.listening("127.0.0.1", 9000, false);
     nodes.join("t", "q");
     nodes.join("t", "q");
     await().atMost(WAIT).until(() -> nodesOf("t", "q").size() == 1);
@@ -74,7 +74,7 @@ class TopicRegistrarTest {
 
   @Test
   void aBurstOfJoinsAndLeavesEndsRegisteredExactlyWhenSomeoneIsLeft() {
-    nodes.listening("127.0.0.1", 9000);
+    nodes.listening("127.0.0.1", 9000, false);
     for (int i = 0; i < 50; i++) {
       nodes.join("t", null);
       nodes.leave("t", null);
@@ -86,7 +86,7 @@ class TopicRegistrarTest {
 
   @Test
   void closingDeregistersEverything() {
-    nodes.listening("127.0.0.1", 9000);
+    nodes.listening("127.0.0.1", 9000, false);
     nodes.join("a", null);
     nodes.join("b", "q");
     await().atMost(WAIT).until(() -> lookup("a").size() == 1 && lookup("b").size() == 1);
@@ -97,7 +97,7 @@ class TopicRegistrarTest {
 
   @Test
   void closingRightAfterTheLastSubscriberLeftStillDeregisters() {
-    nodes.listening("127.0.0.1", 9000);
+    nodes.listening("127.0.0.1", 9000, false);
     for (int i = 0; i < 20; i++) {
       String topic = "t" + i;
       nodes.join(topic, null);
@@ -112,7 +112,7 @@ class TopicRegistrarTest {
 
   @Test
   void aNodeAtOurOwnAddressIsOursWhateverItsId() {
-    nodes.listening("127.0.0.1", 9000);
+    nodes.listening("127.0.0.1", 9000, false);
     assertThat(nodes.own(new Node("t-stale", "127.0.0.1", 9000, null))).isTrue();
     assertThat(nodes.own(new Node("t-peer", "127.0.0.1", 9001, null))).isFalse();
   }

@@ -118,6 +118,14 @@ final class MicroCommand implements Runnable {
       description = "Call apps over HTTPS, trusting this CA. Env MICRO_CLIENT_TLS_CA_FILE.")
   java.nio.file.Path clientTlsCaFile;
 
+  @Option(names = "--client_tls_cert_file", paramLabel = "<pem>",
+      description = "Certificate chain (PEM) presented to other sidecars serving mutual TLS (--broker=http). Env MICRO_CLIENT_TLS_CERT_FILE.")
+  java.nio.file.Path clientTlsCertFile;
+
+  @Option(names = "--client_tls_key_file", paramLabel = "<pem>",
+      description = "Private key (PKCS#8 PEM) of --client_tls_cert_file. Env MICRO_CLIENT_TLS_KEY_FILE.")
+  java.nio.file.Path clientTlsKeyFile;
+
   @Option(names = "--api_token", paramLabel = "<token>",
       description = "Require 'Authorization: Bearer <token>' on every route that changes state (and on reads unless --api_token_open_reads). Env MICRO_API_TOKEN.")
   String apiToken;
@@ -168,6 +176,15 @@ final class MicroCommand implements Runnable {
     if (clientTlsCaFile != null) {
       readable("--client_tls_ca_file", clientTlsCaFile);
       security = security.withAppTrust(clientTlsCaFile);
+    }
+    if ((clientTlsCertFile == null) != (clientTlsKeyFile == null)) {
+      throw new ParameterException(spec.commandLine(),
+          "--client_tls_cert_file and --client_tls_key_file go together (expected: both, or neither)");
+    }
+    if (clientTlsCertFile != null) {
+      readable("--client_tls_cert_file", clientTlsCertFile);
+      readable("--client_tls_key_file", clientTlsKeyFile);
+      security = security.withClientCert(new SecurityConfig.ClientCert(clientTlsCertFile, clientTlsKeyFile));
     }
     if (apiToken != null && !apiToken.isEmpty()) {
       if (apiToken.length() < 16) {
