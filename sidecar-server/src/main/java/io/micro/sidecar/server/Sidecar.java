@@ -136,7 +136,6 @@ public final class Sidecar implements AutoCloseable {
           .channelGroup(channels)
           .httpRequestDecoder(spec -> spec.maxHeaderSize(config.limits().maxHeaderBytes())
               .maxInitialLineLength(config.limits().maxUrlLength()))
-          .idleTimeout(config.limits().idleTimeout())
           .doOnChannelInit(limits.then(direct))
           .handle(telemetry.observe(guard));
       if (config.security().tls().isPresent()) {

@@ -229,8 +229,11 @@ public final class ServiceCodec {
     return b.length() == 0 ? "body" : b.toString();
   }
 
-  /** Jackson's messages run over several lines and quote source; one line, bounded, is enough. */
-  static String firstLine(String message) {
+  /**
+   * Jackson's messages run over several lines and quote source; one line, bounded, is enough. Shared by
+   * every JSON codec (registrations here, JSON-RPC in {@code core.rpc}).
+   */
+  public static String firstLine(String message) {
     if (message == null) {
       return "unreadable";
     }

@@ -106,7 +106,7 @@ public final class JsonRpcCodec {
       return invalid(JsonSlices.reason(e));
     } catch (RuntimeException e) {
       // a ByteBuf released under our feet or the like: still the app's answer we could not read
-      return invalid(JsonSlices.firstLine(String.valueOf(e.getMessage())));
+      return invalid(io.micro.sidecar.core.registry.ServiceCodec.firstLine(String.valueOf(e.getMessage())));
     }
   }
 

@@ -107,17 +107,6 @@ final class JsonSlices {
   static String reason(IOException e) {
     String message = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
         ? j.getOriginalMessage() : e.getMessage();
-    return firstLine(message);
-  }
-
-  /** Jackson's messages run over several lines and quote source; one line, bounded, is enough. */
-  static String firstLine(String message) {
-    if (message == null) {
-      return "unreadable";
-    }
-    int nl = message.indexOf('\n');
-    String line = nl < 0 ? message : message.substring(0, nl);
-    line = line.replace('\r', ' ');
-    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+    return io.micro.sidecar.core.registry.ServiceCodec.firstLine(message);
   }
 }

@@ -135,6 +135,9 @@ public final class LoopClient implements AutoCloseable {
    */
   public interface Receiver {
 
+    /** The answer's head is in, and comes next: the connection its body will come over. */
+    void opened(Upstream upstream);
+
     /** A part of the body; the last is a {@link LastHttpContent}, after which the upstream is of no more use. */
     void part(HttpContent part, Upstream upstream);
 
@@ -388,12 +391,24 @@ public final class LoopClient implements AutoCloseable {
 
     void closed() {
       Exchange ex = current;
+      if (ex != null && ex.headSent) {
+        // a streamed body under way: the codec may still end it when the channel goes inactive (a body
+        // delimited by the close), which runs after this listener; Parts.channelInactive settles it
+        return;
+      }
       current = null;
       if (ex != null) {
         ex.cancelDeadline();
-        if (!ex.fail(new AppClosedException()) && ex.receiver != null && ex.headSent) {
-          ex.receiver.broken(new AppClosedException());
-        }
+        ex.fail(new AppClosedException());
+      }
+    }
+
+    /** The connection is gone with a streamed body not ended: the receiver learns it broke off. */
+    void inactive() {
+      Exchange ex = current;
+      current = null;
+      if (ex != null && ex.headSent) {
+        ex.receiver.broken(new AppClosedException());
       }
     }
 
@@ -405,6 +420,7 @@ public final class LoopClient implements AutoCloseable {
       }
       ex.cancelDeadline();
       keepAlive = HttpUtil.isKeepAlive(head);
+      ex.receiver.opened(upstream);
       if (!ex.succeedHead(head)) {
         // nobody wants this answer any more: its body cannot be skipped on a reusable connection
         current = null;
@@ -448,6 +464,12 @@ public final class LoopClient implements AutoCloseable {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Link link = ctx.channel().attr(LINK).get();
+      if (msg instanceof io.netty.handler.codec.DecoderResultProvider d && d.decoderResult().isFailure()) {
+        // a malformed answer (head or chunk): it cannot be passed on, and the connection is done for
+        io.netty.util.ReferenceCountUtil.release(msg);
+        exceptionCaught(ctx, d.decoderResult().cause());
+        return;
+      }
       if (msg instanceof HttpResponse head) {
         informational = head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL;
         if (!informational) {
@@ -466,6 +488,12 @@ public final class LoopClient implements AutoCloseable {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
       ctx.channel().attr(LINK).get().readComplete();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      ctx.channel().attr(LINK).get().inactive();
+      ctx.fireChannelInactive();
     }
 
     @Override

@@ -117,7 +117,7 @@ public final class RpcRequestCodec {
       params = QueryStringDecoder.builder().hasPath(false).semicolonIsNormalChar(true)
           .build(body == null ? "" : body).parameters();
     } catch (IllegalArgumentException e) {
-      throw RpcException.badRequest("invalid request body: " + JsonSlices.firstLine(e.getMessage()));
+      throw RpcException.badRequest("invalid request body: " + io.micro.sidecar.core.registry.ServiceCodec.firstLine(e.getMessage()));
     }
     String service = first(params, "service");
     String method = first(params, "method");

@@ -38,11 +38,11 @@ final class BrokerHandler {
     if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.POST)) {
       return Responses.methodNotAllowed(res, "GET, POST");
     }
-    String topic = param(uri, "topic");
+    String topic = Routes.param(uri, "topic");
     if (topic == null) {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "Topic not specified");
     }
-    String queue = param(uri, "queue");
+    String queue = Routes.param(uri, "queue");
     boolean topicOk = Broker.validTopic(topic);
     if (!topicOk || (queue != null && !Broker.validTopic(queue))) {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, (topicOk ? "queue: " : "topic: ")
@@ -58,7 +58,6 @@ final class BrokerHandler {
     }
     return socket.handle(res, topic, queue, req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE));
   }
-
 
   private Mono<Void> publish(HttpServerRequest req, HttpServerResponse res, String topic) {
     Map<String, String> header = header(req.requestHeaders());
@@ -103,8 +102,4 @@ final class BrokerHandler {
     return new String(c);
   }
 
-  private static String param(QueryStringDecoder uri, String name) {
-    List<String> values = uri.parameters().get(name);
-    return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
-  }
 }

@@ -28,8 +28,10 @@ import reactor.netty.ConnectionObserver;
  *   <li>at most {@code maxConnections} open client connections;</li>
  *   <li>the header deadline: a new connection must deliver its first request's headers within
  *       {@code headerTimeout} of opening, and any later request within it of its first byte (a silent
- *       connection or a slow-loris client is dropped; waiting between requests is the idle timeout's
- *       business);</li>
+ *       connection or a slow-loris client is dropped);</li>
+ *   <li>the idle timeout: a keep-alive connection that sends no new request within {@code idleTimeout}
+ *       of its last answer is closed (here rather than in reactor-netty, whose idle handler would also
+ *       run, unseen, under requests the {@link DirectPath} serves);</li>
  *   <li>the body deadline: while a request body arrives, no pause may last {@code bodyTimeout},
  *       whether the client is slow to send it or a proxied app slow to take it (nginx's
  *       {@code client_body_timeout} and {@code proxy_send_timeout} in one);</li>
@@ -123,15 +125,16 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
     private long deadlineAt;
     private long deadlineMillis;
     private String deadlineWhy;
-    /** The connection's one deadline timer, when pending, and when it fires. */
+    /** The connection's one deadline timer, when pending. */
     private ScheduledFuture<?> timer;
-    private long timerAt;
+    private final long checkNanos;
     private ScheduledFuture<?> stall;
 
     RequestClock(LimitsConfig limits) {
       this.headerMillis = limits.headerTimeout().toMillis();
       this.bodyMillis = limits.bodyTimeout().toMillis();
       this.stallMillis = limits.idleTimeout().toMillis();
+      this.checkNanos = TimeUnit.MILLISECONDS.toNanos(Math.min(headerMillis, Math.min(bodyMillis, stallMillis)));
     }
 
     final ChannelDuplexHandler bytes = new ChannelDuplexHandler() {
@@ -203,9 +206,13 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
             arm(ctx, bodyMillis, "request body paused");
           }
           if (msg instanceof LastHttpContent) {
-            phase = answeredEarly ? IDLE : ANSWERING;
-            answeredEarly = false;
-            cancel();
+            if (answeredEarly) {
+              answeredEarly = false;
+              idle(ctx);
+            } else {
+              phase = ANSWERING;
+              cancel();
+            }
           } else if (phase == BODY && !(msg instanceof HttpRequest)) {
             arm(ctx, bodyMillis, "request body paused");
           }
@@ -226,7 +233,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
             // answered before the body is all in (a 413, say): the body's deadline keeps running until it ends
             answeredEarly = true;
           } else {
-            phase = IDLE;
+            idle(ctx);
           }
         }
         ctx.write(msg, promise);
@@ -235,26 +242,21 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
 
     /**
      * (Re)starts the one deadline; when it passes in a phase that is still waiting on the client, the
-     * connection closes. Lazily: arming and cancelling only set a time, and one timer per connection
-     * re-arms itself for what is left when it fires early, so a request costs no timer of its own.
+     * connection closes. Lazily: arming and cancelling only set a time. One timer per connection fires
+     * at least every {@link #checkNanos} (the shortest of the timeouts, so never after a deadline armed
+     * while it was pending) and re-arms itself for what is left, so a request costs no timer of its own.
      */
     private void arm(ChannelHandlerContext ctx, long millis, String why) {
-      long now = System.nanoTime();
-      deadlineAt = now + TimeUnit.MILLISECONDS.toNanos(millis);
+      long nanos = TimeUnit.MILLISECONDS.toNanos(millis);
+      deadlineAt = System.nanoTime() + nanos;
       deadlineMillis = millis;
       deadlineWhy = why;
-      if (timer != null && timerAt > deadlineAt) {
-        // a shorter deadline than the pending timer's: it must fire sooner
-        timer.cancel(false);
-        timer = null;
-      }
       if (timer == null) {
-        schedule(ctx, deadlineAt - now);
+        schedule(ctx, Math.min(nanos, checkNanos));
       }
     }
 
     private void schedule(ChannelHandlerContext ctx, long nanos) {
-      timerAt = System.nanoTime() + nanos;
       timer = ctx.executor().schedule(() -> fire(ctx), nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -265,14 +267,20 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
       }
       long left = deadlineAt - System.nanoTime();
       if (left > 0) {
-        schedule(ctx, left);
+        schedule(ctx, Math.min(left, checkNanos));
         return;
       }
       deadlineAt = 0;
-      if (phase == FRESH || phase == HEADERS || phase == BODY) {
+      if (phase == FRESH || phase == HEADERS || phase == BODY || phase == IDLE) {
         log.debug("closing {}: {} within {} ms", ctx.channel().remoteAddress(), deadlineWhy, deadlineMillis);
         ctx.close();
       }
+    }
+
+    /** Between requests: a keep-alive connection that sends no request for the idle timeout is closed. */
+    private void idle(ChannelHandlerContext ctx) {
+      phase = IDLE;
+      arm(ctx, stallMillis, "no request");
     }
 
     private void cancel() {

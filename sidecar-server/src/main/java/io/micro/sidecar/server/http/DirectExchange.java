@@ -56,6 +56,8 @@ abstract class DirectExchange {
   private long bytes;
   private boolean close;
   private boolean ended;
+  /** The request could not be read whole: the connection closes after the answer. */
+  private boolean broken;
 
   DirectExchange(DirectPath path, ChannelHandlerContext ctx, DirectHandler handler, HttpRequest req, boolean keepAlive,
                  int length, long start) {
@@ -89,6 +91,8 @@ abstract class DirectExchange {
     if (part instanceof LastHttpContent last) {
       reading = false;
       if (last.decoderResult().isFailure()) {
+        // the decoder is past recovering on this connection: answer, then close it
+        broken = true;
         answer(HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
             ("malformed request body: " + Responses.oneLine(last.decoderResult().cause().getMessage()) + "\n")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
@@ -168,7 +172,7 @@ abstract class DirectExchange {
     if (retryAfter) {
       h.set(HttpHeaderNames.RETRY_AFTER, "1");
     }
-    boolean close = !keepAlive || path.draining();
+    boolean close = !keepAlive || broken || path.draining();
     if (close) {
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);

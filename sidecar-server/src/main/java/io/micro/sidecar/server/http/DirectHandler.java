@@ -34,6 +34,8 @@ final class DirectHandler extends ChannelDuplexHandler {
   private DirectExchange current;
   /** Messages that came in behind {@link #current} while it was being answered. */
   private ArrayDeque<Object> held;
+  /** {@link #answered} is replaying {@link #held}. */
+  private boolean replaying;
 
   DirectHandler(DirectPath path) {
     this.path = path;
@@ -78,14 +80,26 @@ final class DirectHandler extends ChannelDuplexHandler {
     held.add(msg);
   }
 
-  /** {@link #current} is answered: what was held is replayed, or the next request read. */
+  /**
+   * {@link #current} is answered: what was held is replayed, or the next request read. A replayed
+   * request answered at once (a malformed one) comes back here while the replay runs; the loop, not
+   * the stack, then goes on to the next.
+   */
   void answered(ChannelHandlerContext ctx, DirectExchange ex) {
     if (current != ex) {
       return;
     }
     current = null;
-    while (held != null && !held.isEmpty() && (current == null || current.reading())) {
-      channelRead(ctx, held.poll());
+    if (replaying) {
+      return;
+    }
+    replaying = true;
+    try {
+      while (held != null && !held.isEmpty() && (current == null || current.reading())) {
+        channelRead(ctx, held.poll());
+      }
+    } finally {
+      replaying = false;
     }
     if (current == null && (held == null || held.isEmpty()) && ctx.channel().isActive()) {
       ctx.read();

@@ -98,8 +98,13 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
   }
 
   @Override
-  public void part(HttpContent part, LoopClient.Upstream upstream) {
+  public void opened(LoopClient.Upstream upstream) {
+    // known from the head on, so that a client leaving before the first part still releases the app
     this.upstream = upstream;
+  }
+
+  @Override
+  public void part(HttpContent part, LoopClient.Upstream upstream) {
     if (done || !ctx.channel().isActive()) {
       part.release();
       if (!(part instanceof LastHttpContent)) {
@@ -137,7 +142,8 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
   /** The client's socket took what was queued: let the app go on. */
   @Override
   void writable() {
-    if (upstream != null && ctx.channel().isWritable()) {
+    // once done, the app's connection may already serve another exchange, whose pace is its own
+    if (!done && upstream != null && ctx.channel().isWritable()) {
       upstream.resume();
     }
   }

@@ -41,7 +41,7 @@ final class RegistryHandler {
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, QueryStringDecoder uri) {
     HttpMethod method = req.method();
-    String service = param(uri, "service");
+    String service = Routes.param(uri, "service");
     if (method.equals(HttpMethod.GET)) {
       if (isUpgrade(req)) {
         return watch.handle(res, service);
@@ -51,7 +51,7 @@ final class RegistryHandler {
     if (method.equals(HttpMethod.POST)) {
       Duration ttl;
       try {
-        ttl = ttl(param(uri, "ttl"));
+        ttl = ttl(Routes.param(uri, "ttl"));
       } catch (IllegalArgumentException e) {
         return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "ttl: " + e.getMessage());
       }
@@ -118,11 +118,6 @@ final class RegistryHandler {
       throw new IllegalArgumentException("'" + text + "' (expected: a positive duration like 30s)");
     }
     return ttl;
-  }
-
-  private static String param(QueryStringDecoder uri, String name) {
-    List<String> values = uri.parameters().get(name);
-    return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
   }
 
   private static boolean isUpgrade(HttpServerRequest req) {

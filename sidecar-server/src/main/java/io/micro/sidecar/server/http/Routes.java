@@ -74,4 +74,10 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
       default -> proxy != null ? proxy.handle(req, res, path) : catchAllRpc.handle(req, res, uri.rawPath());
     };
   }
+
+  /** A query parameter's first value, as Go's {@code FormValue} reads it; null when missing or empty. */
+  static String param(QueryStringDecoder uri, String name) {
+    java.util.List<String> values = uri.parameters().get(name);
+    return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+  }
 }

@@ -175,6 +175,33 @@ class ProxyIT {
   }
 
   @Test
+  void anAnswerWhoseBodyEndsWhenTheAppClosesArrivesWhole() throws Exception {
+    // an HTTP/1.0-style app: no Content-Length, no chunks, the body ends with the connection
+    try (ServerSocket raw = new ServerSocket(0)) {
+      Thread app = new Thread(() -> {
+        try (java.net.Socket c = raw.accept()) {
+          java.io.InputStream in = c.getInputStream();
+          StringBuilder head = new StringBuilder();
+          while (!head.toString().endsWith("\r\n\r\n")) {
+            head.append((char) in.read());
+          }
+          c.getOutputStream().write(("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n"
+              + "the body ends when the app closes").getBytes(StandardCharsets.US_ASCII));
+        } catch (java.io.IOException e) {
+          // the test fails on what the client got
+        }
+      });
+      app.start();
+      sidecar.registry().register(new Service("go.micro.srv.raw", "", null, null,
+          List.of(new Node("raw-1", "127.0.0.1", raw.getLocalPort(), null))), Registry.NO_TTL).block();
+      HttpResponse<String> r = send("GET", "/raw/anything", null);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("the body ends when the app closes");
+      app.join(10_000);
+    }
+  }
+
+  @Test
   void aSlowUploadLongerThanTheDeadlineReachesAHealthyApp() throws Exception {
     // 48 MiB at about 8 MiB/s: three times the 2 s deadline, which starts once the request is all sent
     int size = 48 * 1024 * 1024;
