@@ -146,6 +146,38 @@ class ExhaustionIT {
   }
 
   @Test
+  void anIdleKeepAliveConnectionIsClosedButNotOneWaitingForASlowApp() throws Exception {
+    LimitsConfig d = LimitsConfig.DEFAULT;
+    LimitsConfig oneSecondIdle = new LimitsConfig(d.maxHeaderBytes(), d.maxUrlLength(), d.headerTimeout(),
+        d.bodyTimeout(), Duration.ofSeconds(1), d.maxConnections(), d.maxBufferedBytes());
+    JsonRpcApp slow = JsonRpcApp.start("slow-1").delay(Duration.ofMillis(2500));
+    try (Sidecar s = Sidecar.start(TestSidecars.local().withLimits(oneSecondIdle))) {
+      s.registry().register(new Service("go.micro.srv.slow", "", null, null, List.of(slow.node())), Registry.NO_TTL)
+          .block(Duration.ofSeconds(5));
+      String body = "{\"service\":\"go.micro.srv.slow\",\"method\":\"Say.Hello\",\"request\":{\"name\":\"late\"}}";
+      for (String request : new String[] {
+          // served by the direct path, then by reactor-netty: either way the connection waits 2.5 s for the app
+          "POST /rpc HTTP/1.1\r\nHost: sidecar\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+              + "\r\n\r\n" + body,
+          "GET /healthz HTTP/1.1\r\nHost: sidecar\r\n\r\n"}) {
+        try (Socket c = new Socket("127.0.0.1", s.port())) {
+          c.setSoTimeout(10_000);
+          c.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+          c.getOutputStream().flush();
+          // the whole answer (2.5 s for /rpc, past the 1 s idle timeout), then the server closes the idle connection
+          String answer = RawHttp.drain(c.getInputStream());
+          assertThat(answer).startsWith("HTTP/1.1 200 OK");
+          if (request.startsWith("POST")) {
+            assertThat(answer).contains("Hello late");
+          }
+        }
+      }
+    } finally {
+      slow.close();
+    }
+  }
+
+  @Test
   void aTrickledBodyIsCutAtTheBodyDeadline() throws Exception {
     long before = directMemory();
     for (String path : new String[] {"/registry", "/rpc", "/broker?topic=t", "/example/call"}) {
