@@ -216,8 +216,9 @@ direct_p50=; direct_p90=; direct_p99=
 rss_fixed_kb=0
 for t in "${latency_targets[@]}"; do
   IFS='|' read -r name url body <<< "$t"
-  # 3 s at the same rate first: the 1 KiB bodies take code paths the throughput runs did not warm
-  hey -z 3s -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url" > /dev/null
+  # 15 s at the same rate first: at a low rate the JIT keeps recompiling for a while (the throughput
+  # runs profiled the code under saturation), and p99 falls round after round until it settles
+  hey -z 15s -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url" > /dev/null
   out=$(hey -z "$duration" -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url")
   pct() { awk -v p="$1" '$1 == p"%" && $2 == "in" {printf "%.3f", $3 * 1000}' <<< "$out"; }
   p50=$(pct 50); p90=$(pct 90); p99=$(pct 99)

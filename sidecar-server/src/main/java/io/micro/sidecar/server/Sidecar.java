@@ -71,6 +71,7 @@ public final class Sidecar implements AutoCloseable {
   private final Optional<AppRegistration> app;
   private final DirectPath direct;
   private Telemetry telemetry;
+  private io.micro.sidecar.server.websocket.FanOut fanOut;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
   private volatile boolean ready = true;
@@ -125,9 +126,10 @@ public final class Sidecar implements AutoCloseable {
       ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
       telemetry.budget(budget);
       java.util.function.BooleanSupplier draining = () -> self[0] != null && self[0].draining;
+      io.micro.sidecar.server.websocket.FanOut fanOut = new io.micro.sidecar.server.websocket.FanOut(config.broker());
       Routes routes = new Routes(config, registry, broker, client, balancer, connections,
           app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
-          sessions, () -> self[0] != null && self[0].ready, budget);
+          sessions, () -> self[0] != null && self[0].ready, budget, fanOut);
       // the guard covers /stats and /metrics like any route; telemetry hears everything, the guard's refusals too
       Guard guard = new Guard(config.security(), draining, telemetry.endpoints(routes));
       direct = new DirectPath(config, guard, telemetry, budget, client, balancer, connections, draining);
@@ -150,6 +152,7 @@ public final class Sidecar implements AutoCloseable {
       }
       self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, channels, app, direct);
       self[0].telemetry = telemetry;
+      self[0].fanOut = fanOut;
       return self[0];
     } catch (RuntimeException e) {
       if (server != null) {
@@ -230,6 +233,11 @@ public final class Sidecar implements AutoCloseable {
 
   public Registry registry() {
     return registry;
+  }
+
+  /** How broker messages reach this sidecar's WebSocket subscribers, and what is pending for them. */
+  public io.micro.sidecar.server.websocket.FanOut fanOut() {
+    return fanOut;
   }
 
   public Broker broker() {

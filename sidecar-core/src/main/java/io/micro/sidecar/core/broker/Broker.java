@@ -43,6 +43,17 @@ public interface Broker extends AutoCloseable {
    */
   Flux<Message> subscribe(String topic, String queue);
 
+  /**
+   * Attaches {@code receiver} to {@code topic} (sharing it with {@code queue}'s members when given)
+   * until {@link Subscription#leave()}: the broker offers it each message on the publisher's thread,
+   * with no Flux in between. How the WebSocket subscribers are served: they queue messages for their
+   * socket and answer for their own pending bytes. Joins before returning, so nothing published after
+   * this returns is missed. On a closed broker the receiver is told at once.
+   *
+   * @param queue the queue group, or null (or empty) for none
+   */
+  Subscription attach(String topic, String queue, Receiver receiver);
+
   /** Counters over every topic. */
   BrokerStats stats();
 
@@ -79,6 +90,38 @@ public interface Broker extends AutoCloseable {
   /** Deliveries to other sidecars ({@code --broker=http}); empty for a broker that has no peers. */
   default java.util.Optional<PeerStats> peers() {
     return java.util.Optional.empty();
+  }
+
+  /**
+   * A subscriber that takes messages straight from the broker ({@link #attach}). Called on the
+   * publisher's thread, under the topic's lock, one message at a time and in order; must not block.
+   */
+  interface Receiver {
+
+    /** Takes one message; false if this receiver has gone and did not take it. */
+    boolean offer(Message message);
+
+    /** True while past its pending limit: a queue group passes it over while another member has room. */
+    boolean full();
+
+    /** Messages taken and not yet written to the subscriber, for {@link BrokerStats#buffered()}. */
+    long queued();
+
+    /** The broker closed: no more messages will come. */
+    void closed();
+  }
+
+  /** What a {@link Receiver} tells the broker back, and how it leaves. Thread-safe. */
+  interface Subscription {
+
+    /** The receiver lost {@code count} messages it had taken (counted in {@link BrokerStats#dropped()}). */
+    void dropped(long count);
+
+    /** The receiver was cut off for falling behind (counted in {@link BrokerStats#cut()}). */
+    void cut();
+
+    /** Leaves the topic; idempotent. */
+    void leave();
   }
 
   /** Completes every subscriber and refuses further publishing. Idempotent; does not block. */

@@ -14,15 +14,31 @@ import java.util.Locale;
  * @param advertiseAddress the host other sidecars reach this one's {@code /_sub} at under
  *                         {@link Kind#HTTP} ({@code --advertise_address}); empty (the default) means
  *                         the listen host, or {@code 127.0.0.1} when listening on every interface
+ * @param pendingBytes     most bytes queued for one WebSocket subscriber's socket before
+ *                         {@code overflow} applies to it ({@code --broker_pending_bytes}, default 32 MiB)
+ * @param maxPendingBytes  most bytes queued for all WebSocket subscribers together; past it the
+ *                         subscribers with the most pending are cut off first
+ *                         ({@code --broker_max_pending_bytes}, default 64 MiB)
  */
-public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String advertiseAddress) {
+public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String advertiseAddress,
+                           long pendingBytes, long maxPendingBytes) {
 
   public static final int DEFAULT_BUFFER_SIZE = 1024;
   /** Large enough for any sane subscriber, small enough that a typo cannot ask for gigabytes. */
   public static final int MAX_BUFFER_SIZE = 1 << 20;
   /** What a sidecar listening on every interface advertises when {@code --advertise_address} is absent. */
   public static final String DEFAULT_ADVERTISE_HOST = "127.0.0.1";
+  /**
+   * In NATS's spirit (64 MiB per connection), sized to the heap {@code bin/micro} gives the sidecar
+   * (128 MiB): one stalled subscriber may hold a quarter of it, all of them together half.
+   */
+  public static final long DEFAULT_PENDING_BYTES = 32L << 20;
+  public static final long DEFAULT_MAX_PENDING_BYTES = 64L << 20;
   public static final BrokerConfig DEFAULT = new BrokerConfig(DEFAULT_BUFFER_SIZE, Overflow.DROP_OLDEST);
+
+  public BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String advertiseAddress) {
+    this(bufferSize, overflow, kind, advertiseAddress, DEFAULT_PENDING_BYTES, DEFAULT_MAX_PENDING_BYTES);
+  }
 
   /** The in-process broker with these buffers. */
   public BrokerConfig(int bufferSize, Overflow overflow) {
@@ -40,6 +56,13 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
     if (bufferSize < 1 || bufferSize > MAX_BUFFER_SIZE) {
       throw new IllegalArgumentException("buffer size: " + bufferSize + " (expected: 1 to " + MAX_BUFFER_SIZE + " messages)");
     }
+    if (pendingBytes < 1) {
+      throw new IllegalArgumentException("pending bytes: " + pendingBytes + " (expected: at least 1)");
+    }
+    if (maxPendingBytes < pendingBytes) {
+      throw new IllegalArgumentException("max pending bytes: " + maxPendingBytes + " (expected: at least the "
+          + pendingBytes + " pending bytes of one subscriber)");
+    }
     if (overflow == null) {
       throw new IllegalArgumentException("overflow: missing (expected: drop_oldest or close)");
     }
@@ -47,7 +70,12 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
 
   /** The same buffers, delivering across the registry's sidecars, advertised at {@code advertiseAddress}. */
   public BrokerConfig withHttp(String advertiseAddress) {
-    return new BrokerConfig(bufferSize, overflow, Kind.HTTP, advertiseAddress);
+    return new BrokerConfig(bufferSize, overflow, Kind.HTTP, advertiseAddress, pendingBytes, maxPendingBytes);
+  }
+
+  /** The same, with these limits on what is queued for WebSocket subscribers. */
+  public BrokerConfig withPending(long pendingBytes, long maxPendingBytes) {
+    return new BrokerConfig(bufferSize, overflow, kind, advertiseAddress, pendingBytes, maxPendingBytes);
   }
 
   /**
@@ -80,7 +108,11 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
 
   /** What a full subscriber buffer does with one more message. */
   public enum Overflow {
-    /** Drop the oldest buffered message to make room, and count it. The subscriber keeps going. */
+    /**
+     * Drop the oldest buffered message to make room, and count it. The subscriber keeps going. A
+     * WebSocket subscriber loses the oldest of what it has queued that is not yet in its socket's
+     * outbound buffer.
+     */
     DROP_OLDEST,
     /**
      * End the subscriber with {@link SlowSubscriberException} (a WebSocket closes with 1013), so the

@@ -9,8 +9,14 @@ package io.micro.sidecar.core.broker;
  *                    {@code subscribers × bufferSize}
  * @param dropped     messages a subscriber lost to a full buffer; for all topics counted since the
  *                    broker started, for one topic since it last had no subscribers
+ * @param cut         subscribers cut off for falling behind (past their pending bytes, or the largest
+ *                    when the broker's total was past its cap); counted like {@code dropped}
  */
-public record BrokerStats(int topics, int subscribers, long buffered, long dropped) {
+public record BrokerStats(int topics, int subscribers, long buffered, long dropped, long cut) {
 
-  public static final BrokerStats EMPTY = new BrokerStats(0, 0, 0, 0);
+  public static final BrokerStats EMPTY = new BrokerStats(0, 0, 0, 0, 0);
+
+  public BrokerStats(int topics, int subscribers, long buffered, long dropped) {
+    this(topics, subscribers, buffered, dropped, 0);
+  }
 }

@@ -172,6 +172,35 @@ public final class HttpBroker implements Broker {
   }
 
   @Override
+  public Subscription attach(String topic, String queue, Receiver receiver) {
+    String name = SinkBroker.requireTopic(topic);
+    String q = queue == null || queue.isEmpty() ? null : queue;
+    Subscription local = this.local.attach(name, q, receiver);
+    nodes.join(name, q);
+    return new Subscription() {
+      private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+
+      @Override
+      public void dropped(long count) {
+        local.dropped(count);
+      }
+
+      @Override
+      public void cut() {
+        local.cut();
+      }
+
+      @Override
+      public void leave() {
+        if (left.compareAndSet(false, true)) {
+          local.leave();
+          nodes.leave(name, q);
+        }
+      }
+    };
+  }
+
+  @Override
   public BrokerStats stats() {
     return local.stats();
   }

@@ -39,6 +39,7 @@ final class SinkBroker implements Broker {
   private final BrokerConfig config;
   private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
   private final LongAdder dropped = new LongAdder();
+  private final LongAdder cut = new LongAdder();
   private final LongAdder published = new LongAdder();
   private final LongAdder delivered = new LongAdder();
   private volatile boolean closed;
@@ -90,7 +91,7 @@ final class SinkBroker implements Broker {
   @Override
   public Flux<Message> subscribe(String topic, String queue) {
     return Flux.defer(() -> {
-      Subscriber s = new Subscriber(requireTopic(topic), queue == null || queue.isEmpty() ? null : queue);
+      Subscriber s = new Subscriber(requireTopic(topic), queue == null || queue.isEmpty() ? null : queue, null);
       Flux<Message> messages = (s.close
           // Under CLOSE the buffer never overflows (offer ends the subscriber first); without an
           // overflow callback it passes that error on at once instead of after what it holds.
@@ -107,6 +108,34 @@ final class SinkBroker implements Broker {
   }
 
   @Override
+  public Subscription attach(String topic, String queue, Receiver receiver) {
+    Subscriber s = new Subscriber(requireTopic(topic), queue == null || queue.isEmpty() ? null : queue,
+        Objects.requireNonNull(receiver, "receiver"));
+    join(s);
+    return new Subscription() {
+      private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+
+      @Override
+      public void dropped(long count) {
+        s.dropped(count);
+      }
+
+      @Override
+      public void cut() {
+        s.topic.cut.incrementAndGet();
+        cut.increment();
+      }
+
+      @Override
+      public void leave() {
+        if (left.compareAndSet(false, true)) {
+          SinkBroker.this.leave(s);
+        }
+      }
+    };
+  }
+
+  @Override
   public BrokerStats stats() {
     int count = 0;
     int subscribers = 0;
@@ -118,7 +147,7 @@ final class SinkBroker implements Broker {
         buffered += s.buffered();
       }
     }
-    return new BrokerStats(count, subscribers, buffered, dropped.sum());
+    return new BrokerStats(count, subscribers, buffered, dropped.sum(), cut.sum());
   }
 
   @Override
@@ -128,7 +157,7 @@ final class SinkBroker implements Broker {
       return BrokerStats.EMPTY;
     }
     List<Subscriber> all = t.members.all;
-    return new BrokerStats(1, all.size(), all.stream().mapToLong(Subscriber::buffered).sum(), t.dropped.get());
+    return new BrokerStats(1, all.size(), all.stream().mapToLong(Subscriber::buffered).sum(), t.dropped.get(), t.cut.get());
   }
 
   @Override
@@ -138,7 +167,7 @@ final class SinkBroker implements Broker {
       List<Subscriber> all = e.getValue().members.all;
       if (!all.isEmpty()) {
         out.put(e.getKey(), new BrokerStats(1, all.size(), all.stream().mapToLong(Subscriber::buffered).sum(),
-            e.getValue().dropped.get()));
+            e.getValue().dropped.get(), e.getValue().cut.get()));
       }
     }
     return out;
@@ -199,6 +228,7 @@ final class SinkBroker implements Broker {
     /** Replaced whole, only inside the map's compute for this topic. */
     private volatile Members members = Members.EMPTY;
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong cut = new AtomicLong();
 
     void publish(Message message, boolean plain, Predicate<String> groups) {
       synchronized (emitLock) {
@@ -211,7 +241,7 @@ final class SinkBroker implements Broker {
           }
         }
         for (Map.Entry<String, Group> g : m.groups.entrySet()) {
-          if (groups.test(g.getKey()) && g.getValue().deliver(message, config.bufferSize())) {
+          if (groups.test(g.getKey()) && g.getValue().deliver(message)) {
             dropped(1);
           }
         }
@@ -226,7 +256,11 @@ final class SinkBroker implements Broker {
     void completeAll() {
       synchronized (emitLock) {
         for (Subscriber s : members.all) {
-          s.sink.tryEmitComplete();
+          if (s.receiver != null) {
+            s.receiver.closed();
+          } else {
+            s.sink.tryEmitComplete();
+          }
         }
       }
     }
@@ -300,12 +334,12 @@ final class SinkBroker implements Broker {
      *
      * @return true if every member refused it for overflowing (CLOSE), so the message is lost
      */
-    boolean deliver(Message message, int bufferSize) {
+    boolean deliver(Message message) {
       int n = members.size();
       for (int i = 0; i < n; i++) {
         int at = (next + i) % n;
         Subscriber s = members.get(at);
-        if (s.buffered() < bufferSize && s.offer(message) == Offer.TAKEN) {
+        if (s.hasRoom() && s.offer(message) == Offer.TAKEN) {
           next = (at + 1) % n;
           return false;
         }
@@ -327,10 +361,15 @@ final class SinkBroker implements Broker {
 
   private enum Offer { TAKEN, OVERFLOWED, GONE }
 
-  /** One subscription: its sink and the counters that say how far behind it is. */
+  /**
+   * One subscription: its sink and the counters that say how far behind it is, or an attached
+   * {@link Receiver} that keeps its own.
+   */
   private final class Subscriber {
     private final String topicName;
     private final String queue;
+    /** Null for a Flux subscriber. */
+    private final Receiver receiver;
     /**
      * Signalled only under the topic's emit lock, so the unsafe (unchecked) sink is enough. Its own
      * queue stays empty: the bounded buffer behind it asks for everything as soon as it subscribes.
@@ -344,9 +383,14 @@ final class SinkBroker implements Broker {
     /** Set when joining, before any message can reach this subscriber. */
     private volatile Topic topic;
 
-    Subscriber(String topicName, String queue) {
+    Subscriber(String topicName, String queue, Receiver receiver) {
       this.topicName = topicName;
       this.queue = queue;
+      this.receiver = receiver;
+    }
+
+    boolean hasRoom() {
+      return receiver != null ? !receiver.full() : buffered() < bufferSize;
     }
 
     /**
@@ -354,6 +398,14 @@ final class SinkBroker implements Broker {
      * just been ended for overflowing under CLOSE). Caller holds the topic's emit lock.
      */
     Offer offer(Message message) {
+      if (receiver != null) {
+        if (!receiver.offer(message)) {
+          return Offer.GONE;
+        }
+        delivered.incrementAndGet();
+        SinkBroker.this.delivered.increment();
+        return Offer.TAKEN;
+      }
       if (close && buffered() >= bufferSize) {
         // Decided here rather than by the buffer's ERROR strategy, which delivers the error only after
         // the buffered messages: a subscriber that stopped asking must hear it now. What it held is
@@ -383,6 +435,9 @@ final class SinkBroker implements Broker {
     }
 
     long buffered() {
+      if (receiver != null) {
+        return receiver.queued();
+      }
       return Math.max(0, accepted.get() - delivered.get() - lost.get());
     }
   }

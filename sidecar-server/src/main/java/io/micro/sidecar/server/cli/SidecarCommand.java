@@ -89,6 +89,14 @@ final class SidecarCommand implements Callable<Integer> {
       description = "When a subscriber's buffer is full: drop its oldest message (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
   String brokerOverflow;
 
+  @Option(names = "--broker_pending_bytes", paramLabel = "<bytes>", defaultValue = "" + BrokerConfig.DEFAULT_PENDING_BYTES,
+      description = "Most bytes queued for one WebSocket subscriber's socket; past it --broker_overflow applies. Env MICRO_SIDECAR_BROKER_PENDING_BYTES. Default: ${DEFAULT-VALUE} (32 MiB).")
+  long brokerPendingBytes;
+
+  @Option(names = "--broker_max_pending_bytes", paramLabel = "<bytes>", defaultValue = "" + BrokerConfig.DEFAULT_MAX_PENDING_BYTES,
+      description = "Most bytes queued for all WebSocket subscribers together; past it those with the most pending are closed (1013) first. Env MICRO_SIDECAR_BROKER_MAX_PENDING_BYTES. Default: ${DEFAULT-VALUE} (64 MiB).")
+  long brokerMaxPendingBytes;
+
   @Option(names = "--cors", paramLabel = "<origins>", defaultValue = "*",
       description = "Comma-separated allowed origins, or *; also checked on WebSocket upgrades. Env MICRO_SIDECAR_CORS. Default: ${DEFAULT-VALUE}.")
   String cors;
@@ -260,6 +268,12 @@ final class SidecarCommand implements Callable<Integer> {
     }
     try {
       BrokerConfig config = new BrokerConfig(brokerBuffer, overflow);
+      try {
+        config = config.withPending(brokerPendingBytes, brokerMaxPendingBytes);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "Invalid value for option '"
+            + (brokerPendingBytes < 1 ? "--broker_pending_bytes" : "--broker_max_pending_bytes") + "': " + e.getMessage());
+      }
       return micro.brokerKind() == BrokerConfig.Kind.HTTP ? http(config) : config;
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_buffer': " + e.getMessage());

@@ -27,10 +27,11 @@ final class BrokerHandler {
   private final Bodies bodies;
   private final BrokerSocketHandler socket;
 
-  BrokerHandler(Broker broker, Bodies bodies, io.micro.sidecar.server.websocket.Sessions sessions) {
+  BrokerHandler(Broker broker, Bodies bodies, io.micro.sidecar.server.websocket.Sessions sessions,
+                io.micro.sidecar.server.websocket.FanOut fanOut) {
     this.broker = broker;
     this.bodies = bodies;
-    this.socket = new BrokerSocketHandler(broker, sessions);
+    this.socket = new BrokerSocketHandler(broker, sessions, fanOut);
   }
 
   Mono<Void> handle(HttpServerRequest req, HttpServerResponse res, QueryStringDecoder uri) {

@@ -37,11 +37,12 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
    */
   public Routes(SidecarConfig config, Registry registry, Broker broker, RpcClient client, Balancer balancer,
                 AppConnections connections, Optional<? extends Supplier<Mono<ProbeResult>>> appHealth,
-                Sessions sessions, BooleanSupplier ready, BufferBudget budget) {
+                Sessions sessions, BooleanSupplier ready, BufferBudget budget,
+                io.micro.sidecar.server.websocket.FanOut fanOut) {
     Bodies bodies = new Bodies(config.maxBodyBytes(), budget);
     this.registry = new RegistryHandler(registry, bodies, budget, sessions);
     this.rpc = new RpcHandler(client, bodies, budget);
-    this.broker = new BrokerHandler(broker, bodies, sessions);
+    this.broker = new BrokerHandler(broker, bodies, sessions, fanOut);
     this.health = new HealthHandler(appHealth.map(p -> p), ready);
     this.peers = broker instanceof io.micro.sidecar.core.broker.HttpBroker http
         ? new PeerDeliveryHandler(http, bodies) : null;

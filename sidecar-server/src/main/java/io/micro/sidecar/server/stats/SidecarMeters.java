@@ -79,6 +79,8 @@ final class SidecarMeters implements AutoCloseable {
         .description("Messages handed to subscribers").register(registry);
     FunctionCounter.builder("sidecar.broker.messages.dropped", w.broker(), b -> b.stats().dropped())
         .description("Messages subscribers lost to a full buffer").register(registry);
+    FunctionCounter.builder("sidecar.broker.subscribers.cut", w.broker(), b -> b.stats().cut())
+        .description("Subscribers cut off (WebSocket 1013) for falling behind").register(registry);
     Gauge.builder("sidecar.broker.topics", w.broker(), b -> b.stats().topics())
         .description("Topics with subscribers").register(registry);
     Gauge.builder("sidecar.broker.subscribers", w.broker(), b -> b.stats().subscribers())

@@ -115,6 +115,7 @@ final class StatsCodec {
       b.put("subscribers", all.subscribers());
       b.put("buffered", all.buffered());
       b.put("dropped", all.dropped());
+      b.put("cut", all.cut());
       b.put("published", w.broker().published());
       b.put("delivered", w.broker().delivered());
       w.broker().peers().ifPresent(p -> b.putObject("peers").put("delivered", p.delivered()).put("failed", p.failed())
@@ -126,7 +127,8 @@ final class StatsCodec {
           break;
         }
         topics.addObject().put("topic", e.getKey()).put("subscribers", e.getValue().subscribers())
-            .put("buffered", e.getValue().buffered()).put("dropped", e.getValue().dropped());
+            .put("buffered", e.getValue().buffered()).put("dropped", e.getValue().dropped())
+            .put("cut", e.getValue().cut());
       }
       root.putObject("registry").put("cache_age_seconds", w.registry().cacheAge().toMillis() / 1000.0);
       PoolStats pool = w.connections().pool();

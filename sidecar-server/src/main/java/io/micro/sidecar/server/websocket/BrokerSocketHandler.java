@@ -2,15 +2,13 @@ package io.micro.sidecar.server.websocket;
 
 import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
-import io.micro.sidecar.core.broker.MessageCodec;
-import io.micro.sidecar.core.broker.SlowSubscriberException;
 import io.micro.sidecar.server.http.Responses;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -19,9 +17,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 import reactor.netty.Connection;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.WebsocketServerSpec;
@@ -38,16 +34,17 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  *       receives what it publishes itself.</li>
  *   <li>Messages larger than {@code maxFrameBytes} (fragments aggregated) close the connection with
  *       1009, frames with reserved bits set with 1002, text messages that are not UTF-8 with 1007
- *       (RFC 6455 §5.2, §8.1); pongs are read and dropped. A subscriber that overflows under the CLOSE policy is closed with 1013; a peer that does
+ *       (RFC 6455 §5.2, §8.1); pongs are read and dropped. A subscriber past its pending bytes under the CLOSE policy (or the largest when all together pass theirs) is closed with 1013; a peer that does
  *       not read even that is cut off after {@link #CLOSE_TIMEOUT}. Closing the broker closes with 1001.</li>
  *   <li>A ping goes out every {@code pingEvery} so idle connections survive proxies and NATs; the
  *       client's pongs are discarded.</li>
  * </ul>
  *
- * <p>Threading: publishing happens on the connection's event loop; the broker delivers on the
- * publisher's thread and reactor-netty's send hops to this connection's event loop. Nothing blocks.
- * Each frame's JSON is encoded once per message, not once per subscriber, while subscribers of one
- * publish are served in a row.
+ * <p>Threading: publishing happens on the connection's event loop; the broker hands each message to
+ * {@link FanOut}, which encodes it once and writes it on this connection's event loop, batched with
+ * the other deliveries for that loop. Nothing blocks. What this subscriber may hold queued for its
+ * socket is bounded in bytes ({@code --broker_pending_bytes}); past it, it is closed with 1013 or loses
+ * its oldest ({@code --broker_overflow}).
  */
 public final class BrokerSocketHandler {
 
@@ -57,29 +54,22 @@ public final class BrokerSocketHandler {
   public static final Duration DEFAULT_PING_EVERY = Duration.ofSeconds(30);
   /** How long a close frame may wait behind unread data before the connection is cut. */
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
-  /** Stands for a ping among the messages; compared by identity. */
-  private static final Message PING = new Message(Map.of(), new byte[0]);
 
   private final Broker broker;
   private final Sessions sessions;
+  private final FanOut fanOut;
   private final int maxFrameBytes;
   private final Duration pingEvery;
   private final WebsocketServerSpec spec;
-  /**
-   * Each message's JSON, encoded once however many subscribers and topics are being delivered at the
-   * same time: keyed by the message instance (weak keys compare by identity), bounded.
-   */
-  private final com.github.benmanes.caffeine.cache.Cache<Message, byte[]> encoded =
-      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(1024)
-          .executor(Runnable::run).build();
 
-  public BrokerSocketHandler(Broker broker, Sessions sessions) {
-    this(broker, sessions, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PING_EVERY);
+  public BrokerSocketHandler(Broker broker, Sessions sessions, FanOut fanOut) {
+    this(broker, sessions, fanOut, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PING_EVERY);
   }
 
-  public BrokerSocketHandler(Broker broker, Sessions sessions, int maxFrameBytes, Duration pingEvery) {
+  public BrokerSocketHandler(Broker broker, Sessions sessions, FanOut fanOut, int maxFrameBytes, Duration pingEvery) {
     this.broker = broker;
     this.sessions = sessions;
+    this.fanOut = fanOut;
     this.maxFrameBytes = maxFrameBytes;
     this.pingEvery = pingEvery;
     this.spec = WebsocketServerSpec.builder().maxFramePayloadLength(maxFrameBytes).build();
@@ -94,25 +84,26 @@ public final class BrokerSocketHandler {
   public Mono<Void> handle(HttpServerResponse res, String topic, String queue, String contentType) {
     Map<String, String> header = Map.of("Content-Type",
         contentType == null || contentType.isEmpty() ? "text/plain" : contentType);
-    return res.sendWebsocket((in, out) -> sessions.track(in, out, serve(in, out, topic, queue, header)), spec);
+    return res.sendWebsocket((in, out) -> sessions.track(in, out, Mono.defer(() -> serve(in, out, topic, queue, header))), spec);
   }
 
   private Mono<Void> serve(WebsocketInbound in, WebsocketOutbound out, String topic, String queue,
                            Map<String, String> header) {
-    Sinks.Empty<Void> gone = Sinks.empty();
-    Sinks.Empty<Void> unsubscribed = Sinks.empty();
-    Flux<WebSocketFrame> frames = Flux.merge(
-            broker.subscribe(topic, queue).doFinally(signal -> unsubscribed.tryEmitEmpty()),
-            // pings stop with the subscription, so the broker closing completes the merge
-            Flux.interval(pingEvery).onBackpressureDrop().map(tick -> PING).takeUntilOther(unsubscribed.asMono()))
-        .map(this::frame)
-        .takeUntilOther(gone.asMono());
-    Mono<Void> writing = out.sendObject(frames).then()
-        // Completing without the client leaving means the broker closed (the sidecar is stopping);
-        // if the client left, reactor-netty has already answered its close and this does nothing.
-        .then(Mono.defer(() -> out.sendClose(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE.code(), "sidecar stopping")))
-        .onErrorResume(SlowSubscriberException.class, e -> close(in, out, WebSocketCloseStatus.TRY_AGAIN_LATER.code(),
-            "subscriber fell behind; messages were lost"));
+    Channel[] channel = new Channel[1];
+    in.withConnection(c -> channel[0] = c.channel());
+    FanOut.Subscriber subscriber = fanOut.subscriber(channel[0], pingEvery);
+    // joins before reading publishes anything, so a client receives what it publishes itself
+    try {
+      subscriber.attached(broker.attach(topic, queue, subscriber));
+    } catch (RuntimeException e) {
+      subscriber.gone();
+      return Mono.error(e);
+    }
+    Mono<Void> writing = subscriber.ended()
+        .flatMap(code -> code == WebSocketCloseStatus.ENDPOINT_UNAVAILABLE.code()
+            // the broker closed (the sidecar is stopping)
+            ? out.sendClose(code, "sidecar stopping")
+            : close(in, out, WebSocketCloseStatus.TRY_AGAIN_LATER.code(), "subscriber fell behind; messages were lost"));
     Mono<Void> reading = in.aggregateFrames(maxFrameBytes)
         .receiveFrames()
         // Each frame is read (and a message's bytes copied) while reactor-netty still holds it; it releases
@@ -132,9 +123,9 @@ public final class BrokerSocketHandler {
         .onErrorResume(CorruptedWebSocketFrameException.class,
             e -> close(in, out, e.closeStatus().code(), Responses.oneLine(e.getMessage())))
         .onErrorResume(Refused.class, e -> Mono.empty())
-        .doFinally(signal -> gone.tryEmitEmpty());
-    // Writing first: it joins the topic before reading publishes anything.
+        .doFinally(signal -> subscriber.gone());
     return Mono.when(writing, reading)
+        .doFinally(signal -> subscriber.gone())
         .onErrorResume(e -> {
           log.debug("broker socket on topic {} ended: {}", topic, e.toString());
           return Mono.empty();
@@ -150,11 +141,13 @@ public final class BrokerSocketHandler {
     if (f.rsv() != 0) {
       return new WebSocketCloseStatus(WebSocketCloseStatus.PROTOCOL_ERROR.code(), "reserved bits set (no extension was negotiated)");
     }
-    if (f instanceof TextWebSocketFrame && !ByteBufUtil.isText(f.content(), StandardCharsets.UTF_8)) {
-      return new WebSocketCloseStatus(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "text message is not valid UTF-8");
-    }
     if (f instanceof TextWebSocketFrame || f instanceof BinaryWebSocketFrame) {
-      return new Message(header, ByteBufUtil.getBytes(f.content()));
+      // copied first, then checked on the copy: one read of the frame's buffer, not one per byte
+      byte[] body = ByteBufUtil.getBytes(f.content());
+      if (f instanceof TextWebSocketFrame && !ByteBufUtil.isText(Unpooled.wrappedBuffer(body), StandardCharsets.UTF_8)) {
+        return new WebSocketCloseStatus(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "text message is not valid UTF-8");
+      }
+      return new Message(header, body);
     }
     return Boolean.FALSE;
   }
@@ -164,14 +157,6 @@ public final class BrokerSocketHandler {
     Refused() {
       super("frame refused", null, false, false);
     }
-  }
-
-  private WebSocketFrame frame(Message m) {
-    if (m == PING) {
-      return new PingWebSocketFrame();
-    }
-    // Each frame wraps the shared array in its own buffer; nothing writes to it.
-    return new TextWebSocketFrame(Unpooled.wrappedBuffer(encoded.get(m, MessageCodec::encode)));
   }
 
   /** Sends a close frame, and cuts the connection if the peer does not take it in time. */

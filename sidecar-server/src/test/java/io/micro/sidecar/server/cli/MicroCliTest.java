@@ -245,6 +245,25 @@ class MicroCliTest {
   }
 
   @Test
+  void pendingBytesFlagsBoundWebSocketSubscribersFromFlagOrEnvironment() {
+    assertThat(run("sidecar", "--broker_pending_bytes=1048576", "--broker_max_pending_bytes", "4194304")).isZero();
+    assertThat(started.broker().pendingBytes()).isEqualTo(1L << 20);
+    assertThat(started.broker().maxPendingBytes()).isEqualTo(4L << 20);
+
+    assertThat(run(Map.of("MICRO_SIDECAR_BROKER_PENDING_BYTES", "65536"), "sidecar")).isZero();
+    assertThat(started.broker().pendingBytes()).isEqualTo(65536);
+    assertThat(started.broker().maxPendingBytes()).isEqualTo(BrokerConfig.DEFAULT_MAX_PENDING_BYTES);
+
+    started = null;
+    assertThat(run("sidecar", "--broker_pending_bytes=0")).isEqualTo(2);
+    assertOneLine("'--broker_pending_bytes': pending bytes: 0 (expected: at least 1)");
+    err.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--broker_pending_bytes=2048", "--broker_max_pending_bytes=1024")).isEqualTo(2);
+    assertOneLine("'--broker_max_pending_bytes': max pending bytes: 1024 (expected: at least the 2048 pending bytes of one subscriber)");
+    assertThat(started).isNull();
+  }
+
+  @Test
   void observabilityFlagsAreBooleansInEveryFormWithTheirEnvironmentVariables() {
     assertThat(run("sidecar")).isZero();
     assertThat(started.observability()).isEqualTo(ObservabilityConfig.DEFAULT);

@@ -248,11 +248,13 @@ class BrokerIT {
     await().atMost(WAIT).until(() -> sidecar.broker().stats("crowd").equals(BrokerStats.EMPTY));
   }
 
+  /** Small enough that a stalled subscriber passes it within a few hundred 4 KiB messages. */
+  static final long PENDING = 256 * 1024;
+
   @Test
   void aStalledSubscriberDropsItsOldestWhileAnotherReceivesEverything() throws Exception {
-    int buffer = 64;
     try (Sidecar small = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
-        .withBroker(new BrokerConfig(buffer, BrokerConfig.Overflow.DROP_OLDEST)))) {
+        .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.DROP_OLDEST).withPending(PENDING, 64L << 20)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(small.port(), "/broker?topic=firehose", 4096);
            NettyWebSocket fast = new NettyWebSocket(ws(small, "/broker?topic=firehose"))) {
         assertThat(stalled.status).isEqualTo(101);
@@ -260,18 +262,21 @@ class BrokerIT {
         byte[] payload = new byte[4096];
         int published = 0;
         // Publish in batches, letting the fast reader catch up after each, until the stalled one's
-        // socket and buffer are full and it has dropped a good number.
-        while (small.broker().stats("firehose").dropped() < 4 * buffer && published < 50_000) {
+        // socket and backlog are full and it has dropped a good number.
+        while (small.broker().stats("firehose").dropped() < 256 && published < 50_000) {
           for (int i = 0; i < 32; i++, published++) {
             small.broker().publish("firehose", Message.of(Map.of("N", Integer.toString(published)), payload)).block(WAIT);
           }
           int expected = published;
           soon().until(() -> fast.frames.size() == expected);
-          assertThat(small.broker().stats("firehose").buffered()).isLessThanOrEqualTo(2L * buffer);
+          // what waits for the stalled one's socket stays within its limit (and one frame)
+          assertThat(small.fanOut().pending()).isLessThanOrEqualTo(PENDING + 8192);
         }
         BrokerStats stats = small.broker().stats("firehose");
-        assertThat(stats.dropped()).as("drops counted after %d messages", published).isGreaterThanOrEqualTo(4L * buffer);
-        assertThat(stats.buffered()).isEqualTo(buffer);
+        assertThat(stats.dropped()).as("drops counted after %d messages", published).isGreaterThanOrEqualTo(256);
+        assertThat(stats.buffered()).as("the stalled one's backlog").isPositive();
+        assertThat(stats.subscribers()).as("dropping, not cut off").isEqualTo(2);
+        assertThat(stats.cut()).isZero();
         assertThat(small.broker().stats().dropped()).isEqualTo(stats.dropped());
         // the fast subscriber got every message, in order
         int n = 0;
@@ -281,14 +286,15 @@ class BrokerIT {
         assertThat(n).isEqualTo(published);
       }
       await().atMost(WAIT).until(() -> small.broker().stats("firehose").equals(BrokerStats.EMPTY));
+      await().atMost(WAIT).until(() -> small.fanOut().pending() == 0);
       assertHealthy(small);
     }
   }
 
   @Test
-  void underTheClosePolicyAnOverflowingSubscriberIsClosedWith1013() throws Exception {
+  void underTheClosePolicyASubscriberPastItsPendingBytesIsClosedWith1013() throws Exception {
     try (Sidecar strict = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
-        .withBroker(new BrokerConfig(16, BrokerConfig.Overflow.CLOSE)))) {
+        .withBroker(new BrokerConfig(16, BrokerConfig.Overflow.CLOSE).withPending(PENDING, 64L << 20)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(strict.port(), "/broker?topic=strict", 4096);
            NettyWebSocket fast = new NettyWebSocket(ws(strict, "/broker?topic=strict"))) {
         awaitSubscribers(strict, "strict", 2);
@@ -302,7 +308,9 @@ class BrokerIT {
           soon().until(() -> fast.frames.size() == expected);
         }
         assertThat(strict.broker().stats("strict").subscribers()).as("the stalled one left").isEqualTo(1);
-        assertThat(strict.broker().stats().dropped()).isGreaterThan(16);
+        assertThat(strict.broker().stats("strict").cut()).isEqualTo(1);
+        assertThat(strict.broker().stats().cut()).isEqualTo(1);
+        assertThat(strict.broker().stats().dropped()).as("what it had queued is lost, and counted").isPositive();
         // reading again, it finds the close frame behind what was already on its way
         assertThat(stalled.readUntilClose()).isEqualTo(1013);
         // the other subscriber carries on
@@ -312,6 +320,80 @@ class BrokerIT {
         assertThat(fast.closed).isNull();
       }
       assertHealthy(strict);
+    }
+  }
+
+  /**
+   * The burst of issue 15: one WebSocket publisher sends 20,000 messages of 1,000 bytes as fast as it
+   * can to a topic with a subscriber that never reads and one that reads as fast as it can. The reader
+   * gets all of them, in order; the stalled one is cut off past its limit, and counted; what the
+   * sidecar held for them never passed the limits.
+   */
+  @Test
+  void aBurstReachesAReaderWholeWhileAStalledSubscriberIsCutOff() throws Exception {
+    long limit = 8L << 20;
+    int count = 20_000;
+    try (Sidecar s = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+        .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.CLOSE).withPending(limit, 64L << 20)))) {
+      try (RawWebSocket stalled = RawWebSocket.connect(s.port(), "/broker?topic=burst", 4096);
+           NettyWebSocket reader = new NettyWebSocket(ws(s, "/broker?topic=burst"))) {
+        awaitSubscribers(s, "burst", 2);
+        String pad = "x".repeat(995);
+        // a WebSocket publisher subscribes to its topic too, and reads what it publishes
+        try (NettyWebSocket publisher = new NettyWebSocket(ws(s, "/broker?topic=burst"))) {
+          awaitSubscribers(s, "burst", 3);
+          for (int i = 0; i < count; i++) {
+            publisher.send(String.format("%05d", i) + pad);
+          }
+          // cut off once past its limit, well before the burst ends; reading now, it finds the close
+          // behind what was already on its way
+          await().atMost(Duration.ofSeconds(60)).until(() -> s.broker().stats("burst").cut() == 1);
+          assertThat(stalled.readUntilClose()).isEqualTo(1013);
+          await().atMost(Duration.ofSeconds(60)).until(() -> reader.frames.size() >= count);
+        }
+        int n = 0;
+        for (String f : reader.frames) {
+          String body = body(f);
+          assertThat(body).hasSize(1000);
+          assertThat(body).startsWith(String.format("%05d", n++));
+        }
+        assertThat(n).isEqualTo(count);
+        assertThat(reader.closed).isNull();
+        assertThat(s.broker().stats().cut()).as("only the stalled one").isEqualTo(1);
+        assertThat(s.fanOut().peak()).as("the most the sidecar held for its subscribers")
+            .isLessThanOrEqualTo(2 * limit + (1 << 20));
+      }
+      assertHealthy(s);
+    }
+  }
+
+  @Test
+  void pastTheBrokerWideCapTheLargestPendingSubscriberIsCutFirst() throws Exception {
+    long limit = 1 << 20;
+    long cap = 3 * limit / 2;
+    try (Sidecar s = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+        .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.DROP_OLDEST).withPending(limit, cap)))) {
+      // two stalled subscribers on two topics
+      try (RawWebSocket big = RawWebSocket.connect(s.port(), "/broker?topic=big", 4096);
+           RawWebSocket small = RawWebSocket.connect(s.port(), "/broker?topic=small", 4096)) {
+        awaitSubscribers(s, "big", 1);
+        awaitSubscribers(s, "small", 1);
+        // "big" fills up to near its own limit, alone under the cap
+        for (int i = 0; i < 50_000 && s.fanOut().pending() < 900 * 1024; i++) {
+          s.broker().publish("big", Message.of(Map.of(), new byte[4096])).block(WAIT);
+        }
+        assertThat(s.broker().stats().cut()).isZero();
+        // "small" grows until the two together pass the cap: "big", holding more, is the one cut
+        for (int i = 0; i < 50_000 && s.broker().stats().cut() == 0; i++) {
+          s.broker().publish("small", Message.of(Map.of(), new byte[1024])).block(WAIT);
+        }
+        await().atMost(WAIT).until(() -> s.broker().stats("big").subscribers() == 0);
+        assertThat(s.broker().stats("small").subscribers()).as("the smaller one stays").isEqualTo(1);
+        assertThat(s.broker().stats().cut()).isEqualTo(1);
+        assertThat(big.readUntilClose()).isEqualTo(1013);
+        assertThat(s.fanOut().pending()).isLessThanOrEqualTo(cap);
+      }
+      assertHealthy(s);
     }
   }
 
@@ -383,7 +465,8 @@ class BrokerIT {
   /** The handler alone on a server of its own, with its own broker, so the broker can close under it. */
   static void withHandler(Duration pingEvery, HandlerTest test) throws Exception {
     Broker broker = Broker.memory(BrokerConfig.DEFAULT);
-    BrokerSocketHandler handler = new BrokerSocketHandler(broker, new Sessions(), BrokerSocketHandler.DEFAULT_MAX_FRAME_BYTES, pingEvery);
+    BrokerSocketHandler handler = new BrokerSocketHandler(broker, new Sessions(), new FanOut(BrokerConfig.DEFAULT),
+        BrokerSocketHandler.DEFAULT_MAX_FRAME_BYTES, pingEvery);
     DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
         .handle((req, res) -> handler.handle(res, "t", null, null))
         .bindNow(WAIT);
