@@ -4,6 +4,7 @@ import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.broker.Message;
 import io.micro.sidecar.core.broker.MessageCodec;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -11,7 +12,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
 import java.time.Duration;
@@ -46,8 +47,14 @@ import reactor.core.publisher.Sinks;
  */
 public final class FanOut {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FanOut.class);
+
   /** Most deliveries an outbox writes before letting its event loop do other work. */
-  private static final int BATCH = 4096;
+  private static final int BATCH = 65_536;
+  /** An event loop writing to fewer subscribers than this at once writes as soon as there is something. */
+  private static final int COALESCE_SUBSCRIBERS = 128;
+  /** How long deliveries gather for a loop that writes to more. */
+  private static final long COALESCE_NANOS = 10_000_000;
 
   private final long pendingLimit;
   private final long totalLimit;
@@ -91,13 +98,26 @@ public final class FanOut {
   Subscriber subscriber(Channel channel, Duration pingEvery) {
     Subscriber s = new Subscriber(channel, outboxes.computeIfAbsent(channel.eventLoop(), Outbox::new));
     live.add(s);
-    channel.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+    // Frames are whole on the wire already: written from here, next to the socket (past TLS when
+    // there is TLS), they skip the WebSocket encoder and every HTTP handler in between.
+    ChannelInboundHandlerAdapter here = new ChannelInboundHandlerAdapter() {
+      @Override
+      public void handlerAdded(ChannelHandlerContext ctx) {
+        s.out = ctx;
+      }
+
       @Override
       public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         s.writable();
         ctx.fireChannelWritabilityChanged();
       }
-    });
+    };
+    ChannelHandlerContext tls = channel.pipeline().context(SslHandler.class);
+    if (tls != null) {
+      channel.pipeline().addAfter(tls.name(), "sidecar.fanOut", here);
+    } else {
+      channel.pipeline().addFirst("sidecar.fanOut", here);
+    }
     long every = pingEvery.toNanos();
     s.ping = channel.eventLoop().scheduleAtFixedRate(s::ping, every, every, TimeUnit.NANOSECONDS);
     return s;
@@ -106,10 +126,35 @@ public final class FanOut {
   private byte[] encode(Message m) {
     Encoded e = last.get();
     if (e == null || e.message != m) {
-      e = new Encoded(m, MessageCodec.encode(m));
+      e = new Encoded(m, wire(MessageCodec.encode(m)));
       last.set(e);
     }
     return e.frame;
+  }
+
+  /**
+   * A whole text frame as it goes on the wire (RFC 6455 §5.2): a server's frames are not masked, so
+   * the bytes are the same for every subscriber and are written past the WebSocket encoder.
+   */
+  static byte[] wire(byte[] payload) {
+    int n = payload.length;
+    int head = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
+    byte[] out = new byte[head + n];
+    out[0] = (byte) 0x81; // FIN, text
+    if (n < 126) {
+      out[1] = (byte) n;
+    } else if (n <= 0xFFFF) {
+      out[1] = 126;
+      out[2] = (byte) (n >>> 8);
+      out[3] = (byte) n;
+    } else {
+      out[1] = 127;
+      for (int i = 0; i < 8; i++) {
+        out[2 + i] = (byte) ((long) n >>> (56 - 8 * i));
+      }
+    }
+    System.arraycopy(payload, 0, out, head, n);
+    return out;
   }
 
   /**
@@ -153,6 +198,11 @@ public final class FanOut {
     private final Queue<Delivery> queue = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final List<Subscriber> touched = new ArrayList<>();
+    /** The frame being written in this batch, in one direct buffer its subscribers share. */
+    private byte[] frame;
+    private ByteBuf shared;
+    /** How many subscribers the last batch wrote to; read by publishers on other threads, roughly. */
+    private volatile int lastTouched;
 
     Outbox(EventLoop loop) {
       this.loop = loop;
@@ -161,7 +211,23 @@ public final class FanOut {
     void add(Delivery d) {
       queue.offer(d);
       if (scheduled.compareAndSet(false, true)) {
+        schedule();
+      }
+    }
+
+    /**
+     * Runs the next batch at once while the loop writes to a few subscribers at a time; once the last
+     * batch wrote to {@link #COALESCE_SUBSCRIBERS} or more, the next gathers for {@link #COALESCE_NANOS}
+     * first, so that more messages go out in each subscriber's flush: each flush is a system call,
+     * and flushing every message on its own to hundreds of subscribers is what falls behind (NATS
+     * coalesces the same way once it is busy).
+     */
+    private void schedule() {
+      long wait = lastTouched >= COALESCE_SUBSCRIBERS ? COALESCE_NANOS : 0;
+      if (wait == 0) {
         loop.execute(this);
+      } else {
+        loop.schedule(this, wait, TimeUnit.NANOSECONDS);
       }
     }
 
@@ -173,7 +239,7 @@ public final class FanOut {
       int n = 0;
       while (n++ < BATCH && (d = queue.poll()) != null) {
         Subscriber s = d.to;
-        s.take(d.frame);
+        s.take(d.frame, this);
         if (!s.touched) {
           s.touched = true;
           touched.add(s);
@@ -183,11 +249,29 @@ public final class FanOut {
         s.touched = false;
         s.flush();
       }
+      lastTouched = touched.size();
       touched.clear();
+      if (shared != null) {
+        shared.release();
+        shared = null;
+        frame = null;
+      }
       if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
-        loop.execute(this);
+        schedule();
       }
     }
+  }
+
+  /** {@code f} for one more subscriber on this loop: a view of the buffer shared by all of them. */
+  private static ByteBuf sharedCopy(Outbox box, byte[] f, Channel channel) {
+    if (box.frame != f) {
+      if (box.shared != null) {
+        box.shared.release();
+      }
+      box.shared = channel.alloc().directBuffer(f.length).writeBytes(f);
+      box.frame = f;
+    }
+    return box.shared.retainedDuplicate();
   }
 
   /** One WebSocket subscriber: a {@link Broker.Receiver} that queues for its socket. */
@@ -209,6 +293,8 @@ public final class FanOut {
     private long backlogBytes;
     private boolean touched;
     private ScheduledFuture<?> ping;
+    /** Where frames are written: the context of the handler next to the socket (or to TLS). */
+    private ChannelHandlerContext out;
 
     private Subscriber(Channel channel, Outbox outbox) {
       this.channel = channel;
@@ -234,12 +320,9 @@ public final class FanOut {
       if (inbox.get() > pendingLimit) {
         // its event loop is not keeping up with the publisher: what waits for the loop is bounded
         // too, by refusing the newest (the loop drops the oldest of what reached it)
-        if (close) {
-          if (cutting.compareAndSet(false, true)) {
-            loop.execute(this::cut);
-          }
-        } else {
-          subscription.dropped(1);
+        subscription.dropped(1);
+        if (close && cutting.compareAndSet(false, true)) {
+          loop.execute(this::cut);
         }
         return true;
       }
@@ -277,14 +360,22 @@ public final class FanOut {
     }
 
     /** On the loop: one frame from the outbox. */
-    private void take(byte[] frame) {
+    private void take(byte[] frame, Outbox box) {
       inbox.addAndGet(-frame.length);
       if (done) {
+        // taken before it was cut off: lost with what it held
+        subscription.dropped(1);
         return;
       }
       if (backlog.isEmpty() && channel.isWritable()) {
         // within the outbound buffer's high-water mark: accounted at the batch's flush
-        write(frame);
+        if (channel.isActive()) {
+          out.write(sharedCopy(box, frame, channel), channel.voidPromise());
+          if (!channel.isWritable()) {
+            // it just passed the high-water mark: from here on it is falling behind
+            account();
+          }
+        }
         return;
       }
       backlog.add(frame);
@@ -312,7 +403,7 @@ public final class FanOut {
       if (!channel.isActive()) {
         return;
       }
-      channel.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(frame)), channel.voidPromise());
+      out.write(Unpooled.wrappedBuffer(frame), channel.voidPromise());
     }
 
     private long outbound() {
@@ -322,7 +413,7 @@ public final class FanOut {
 
     /** On the loop: after a batch, or when the socket drained. */
     private void flush() {
-      channel.flush();
+      out.flush();
       account();
     }
 
@@ -361,6 +452,8 @@ public final class FanOut {
       }
       cutting.set(true);
       long lost = backlog.size();
+      log.info("broker subscriber {} cut off (1013): {} bytes pending, {} on their way (limit {}), {} for all subscribers (limit {})",
+          channel.remoteAddress(), backlogBytes + outbound(), inbox.get(), pendingLimit, total.get(), totalLimit);
       backlog.clear();
       backlogBytes = 0;
       if (lost > 0) {
