@@ -132,7 +132,7 @@ public final class Sidecar implements AutoCloseable {
           sessions, () -> self[0] != null && self[0].ready, budget, fanOut);
       // the guard covers /stats and /metrics like any route; telemetry hears everything, the guard's refusals too
       Guard guard = new Guard(config.security(), draining, telemetry.endpoints(routes));
-      direct = new DirectPath(config, guard, telemetry, budget, client, balancer, connections, draining);
+      direct = new DirectPath(config, guard, telemetry, budget, client, balancer, connections, broker, draining);
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)

@@ -67,9 +67,13 @@ final class BrokerHandler {
         .then(Mono.defer(() -> Responses.ok(res)))
         .onErrorResume(Bodies::refused, e -> Bodies.refuse(res, e))
         .onErrorResume(e -> !Bodies.refused(e) && !Responses.clientGone(e), e -> {
-          log.warn("POST /broker?topic={} failed: {}", topic, e.toString());
+          failed(topic, e);
           return Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, e.getMessage());
         });
+  }
+
+  static void failed(String topic, Throwable e) {
+    log.warn("POST /broker?topic={} failed: {}", topic, e.toString());
   }
 
   /**

@@ -154,7 +154,10 @@ abstract class DirectExchange {
     }
   }
 
-  /** Writes the one answer, from any thread; the connection closes after it when the client or a drain asks. */
+  /**
+   * Writes the one answer, from any thread; the connection closes after it when the client or a drain
+   * asks. {@code contentType} null: none (an empty answer).
+   */
   final void answer(HttpResponseStatus status, CharSequence contentType, byte[] bytes, boolean retryAfter) {
     if (!ctx.executor().inEventLoop()) {
       ctx.executor().execute(() -> answer(status, contentType, bytes, retryAfter));
@@ -168,7 +171,10 @@ abstract class DirectExchange {
         HEADERS, TRAILERS);
     HttpHeaders h = res.headers();
     path.guard.cors(headers, h);
-    h.set(HttpHeaderNames.CONTENT_TYPE, contentType).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    if (contentType != null) {
+      h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    }
+    h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     if (retryAfter) {
       h.set(HttpHeaderNames.RETRY_AFTER, "1");
     }

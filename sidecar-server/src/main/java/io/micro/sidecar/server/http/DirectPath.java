@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.rpc.AppConnections;
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Set;
@@ -24,7 +26,7 @@ import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
 
 /**
- * The hot routes ({@code /rpc} and the catch-all, rpc or proxy) served with Netty channels on the event loop that
+ * The hot routes ({@code /rpc}, the catch-all, rpc or proxy, and {@code POST /broker}) served with Netty channels on the event loop that
  * received them, beside reactor-netty rather than through it: reactor-netty's per-request machinery
  * (its operations object, the receive and send publishers, a flush per part) costs several times what
  * the rest of a call does. reactor-netty still owns the server, the event loops and every other route.
@@ -48,6 +50,7 @@ public final class DirectPath implements ChannelPipelineConfigurer {
   /** Bodies up to this many bytes are read whole and sent on with their head in one write. */
   static final int INLINE_BODY = 64 * 1024;
 
+  /** Routes reactor-netty serves ({@code POST /broker} is taken here: {@link #publish}). */
   private static final Set<String> OWN_ROUTES =
       Set.of("/", "/registry", "/broker", "/health", "/healthz", "/readyz", "/_sub");
 
@@ -56,6 +59,7 @@ public final class DirectPath implements ChannelPipelineConfigurer {
   final BufferBudget budget;
   final RpcClient client;
   final Balancer balancer;
+  final Broker broker;
   final LoopClient loopClient;
   final CallObserver observer;
   /** The proxy's deadline for an answer's head once the request is sent. */
@@ -72,12 +76,13 @@ public final class DirectPath implements ChannelPipelineConfigurer {
    *                 request, with {@code Connection: close}
    */
   public DirectPath(SidecarConfig config, Guard guard, ExchangeRecorder recorder, BufferBudget budget, RpcClient client,
-                    Balancer balancer, AppConnections connections, BooleanSupplier draining) {
+                    Balancer balancer, AppConnections connections, Broker broker, BooleanSupplier draining) {
     this.guard = guard;
     this.recorder = recorder;
     this.budget = budget;
     this.client = client;
     this.balancer = balancer;
+    this.broker = broker;
     this.loopClient = connections.calls();
     this.observer = connections.observer();
     this.deadline = config.client().requestTimeout();
@@ -118,6 +123,9 @@ public final class DirectPath implements ChannelPipelineConfigurer {
     String uri = req.uri();
     int query = uri.indexOf('?');
     String path = query < 0 ? uri : uri.substring(0, query);
+    if (path.equals("/broker")) {
+      return publish(ctx, handler, req, uri);
+    }
     if (!path.startsWith("/") || path.indexOf('%') >= 0 || OWN_ROUTES.contains(path) || telemetryRoutes.contains(path)) {
       // percent-encoded paths are matched after decoding by the route table: left to it
       return null;
@@ -140,6 +148,28 @@ public final class DirectPath implements ChannelPipelineConfigurer {
     int length = admit(req, uri, headers);
     return length < 0 ? null : new DirectRpc(this, ctx, handler, req, HttpUtil.isKeepAlive(req), length,
         recorder.begin(headers), rpc ? null : path, media, namespace);
+  }
+
+  /** A publish with a valid topic (and queue, when given); anything else is answered by {@link BrokerHandler}. */
+  private DirectExchange publish(ChannelHandlerContext ctx, DirectHandler handler, HttpRequest req, String uri) {
+    if (!req.method().equals(HttpMethod.POST)) {
+      return null;
+    }
+    QueryStringDecoder query = new QueryStringDecoder(uri);
+    String topic;
+    String queue;
+    try {
+      topic = Routes.param(query, "topic");
+      queue = Routes.param(query, "queue");
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (!Broker.validTopic(topic) || (queue != null && !Broker.validTopic(queue))) {
+      return null;
+    }
+    int length = admit(req, uri, req.headers());
+    return length < 0 ? null : new DirectPublish(this, ctx, handler, req, HttpUtil.isKeepAlive(req), length,
+        recorder.begin(req.headers()), topic);
   }
 
   /**

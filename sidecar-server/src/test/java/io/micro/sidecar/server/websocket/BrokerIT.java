@@ -163,6 +163,39 @@ class BrokerIT {
     }
   }
 
+  /**
+   * A publish with a declared length is served on the direct path, a chunked one by reactor-netty: the
+   * subscriber and the publisher cannot tell which.
+   */
+  @Test
+  void aPublishAnswersAlikeWithALengthOrChunked() throws Exception {
+    try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar, "/broker?topic=alike"))) {
+      awaitSubscribers(sidecar, "alike", 1);
+      List<String> answers = new java.util.ArrayList<>();
+      for (boolean chunked : new boolean[] {false, true}) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", sidecar.port())) {
+          String head = "POST /broker?topic=alike HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Path: " + (chunked ? "chunked" : "length")
+              + "\r\n" + (chunked ? "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" : "Content-Length: 2\r\n\r\nhi");
+          socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+          java.io.InputStream in = socket.getInputStream();
+          StringBuilder answer = new StringBuilder();
+          while (!answer.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("answer so far: %s", answer).isNotNegative();
+            answer.append((char) b);
+          }
+          answers.add(answer.toString().toLowerCase(java.util.Locale.ROOT));
+        }
+        JsonNode frame = JSON.readTree(take(sub.frames));
+        assertThat(frame.get("Header").get("X-Path").asText()).isEqualTo(chunked ? "chunked" : "length");
+        assertThat(frame.get("Body").asText()).isEqualTo(Base64.getEncoder().encodeToString("hi".getBytes()));
+      }
+      assertThat(answers.get(0)).startsWith("http/1.1 200 ok\r\n").contains("\r\ncontent-length: 0\r\n")
+          .doesNotContain("\r\ncontent-type:");
+      assertThat(answers.get(1)).isEqualTo(answers.get(0));
+    }
+  }
+
   @Test
   void postPublishesTheBodyWithEveryRequestHeader() throws Exception {
     try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar, "/broker?topic=foo"))) {
