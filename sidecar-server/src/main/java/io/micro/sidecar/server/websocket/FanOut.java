@@ -177,7 +177,12 @@ public final class FanOut {
     }
     Subscriber victim = largest;
     victim.loop.execute(() -> {
-      victim.cut();
+      // decided again on the victim's loop, with what is pending now: another cut may have freed enough
+      if (total.get() > totalLimit) {
+        victim.cut();
+      } else {
+        victim.cutting.set(false);
+      }
       capCutting.set(false);
       if (total.get() > totalLimit) {
         overCap();
