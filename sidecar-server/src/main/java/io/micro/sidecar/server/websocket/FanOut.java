@@ -240,26 +240,33 @@ public final class FanOut {
     public void run() {
       // cleared before polling: a delivery added after the last poll schedules another run
       scheduled.set(false);
-      Delivery d;
-      int n = 0;
-      while (n++ < BATCH && (d = queue.poll()) != null) {
-        Subscriber s = d.to;
-        s.take(d.frame, this);
-        if (!s.touched) {
-          s.touched = true;
-          touched.add(s);
+      try {
+        Delivery d;
+        int n = 0;
+        while (n++ < BATCH && (d = queue.poll()) != null) {
+          Subscriber s = d.to;
+          s.take(d.frame, this);
+          if (!s.touched) {
+            s.touched = true;
+            touched.add(s);
+          }
         }
-      }
-      for (Subscriber s : touched) {
-        s.touched = false;
-        s.flush();
-      }
-      lastTouched = touched.size();
-      touched.clear();
-      if (shared != null) {
-        shared.release();
-        shared = null;
-        frame = null;
+        for (Subscriber s : touched) {
+          s.touched = false;
+          s.flush();
+        }
+      } finally {
+        // whatever happened, the shared buffer goes back and no subscriber stays marked
+        for (Subscriber s : touched) {
+          s.touched = false;
+        }
+        lastTouched = touched.size();
+        touched.clear();
+        if (shared != null) {
+          shared.release();
+          shared = null;
+          frame = null;
+        }
       }
       if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
         schedule();
