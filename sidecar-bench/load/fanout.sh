@@ -64,23 +64,33 @@ NATS
 "$nats_bin" -c "$work/nats.conf" > "$work/nats.log" 2>&1 & nats_pid=$!; pids+=($nats_pid)
 wait_port $sidecar_port; wait_port $nats_port; wait_port $nats_ws_port
 
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || true; }
+hz=$(getconf CLK_TCK)
+# One client run; its RESULT line gains the CPU seconds the client and the server ($1, a pid) used over
+# the whole run: all three share the cores, so a server that costs less leaves more to the client.
 client() {
+  local server=$1; shift
+  local s0 c=0 last=0
+  s0=$(ticks "$server")
   java -Xms256m -Xmx1g -cp "$bench" io.micro.sidecar.bench.load.FanoutClient \
-    --rate "$rate" --duration "$duration" --warmup "$warmup" --size "$size" "$@" | grep '^RESULT'
+    --rate "$rate" --duration "$duration" --warmup "$warmup" --size "$size" "$@" > "$work/client.out" & c=$!
+  while kill -0 "$c" 2>/dev/null; do last=$(ticks "$c"); last=${last:-0}; sleep 0.2; done
+  wait "$c" || true
+  echo "$(grep '^RESULT' "$work/client.out") client_cpu_s=$(awk -v t="$last" -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }') server_cpu_s=$(awk -v a="$s0" -v b="$(ticks "$server")" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz }')"
 }
 field() { tr ' ' '\n' <<< "$1" | awk -F= -v k="$2" '$1==k {print $2}'; }
 ms() { awk -v us="$1" 'BEGIN { printf (us >= 1000 ? "%.1f ms" : "%d us"), (us >= 1000 ? us / 1000 : us) }'; }
 
 # warm the sidecar's JIT with a short run nobody reads
-client --target sidecar --subscribe "ws://127.0.0.1:$sidecar_port/broker?topic=warm" \
+client "$sidecar_pid" --target sidecar --subscribe "ws://127.0.0.1:$sidecar_port/broker?topic=warm" \
   --publish "http://127.0.0.1:$sidecar_port/broker?topic=warm" --subscribers 50 --duration 5s > /dev/null || true
 
 rows=()
 for n in $subscribers; do
-  s=$(client --target sidecar --subscribers "$n" --subscribe "ws://127.0.0.1:$sidecar_port/broker?topic=fanout" \
+  s=$(client "$sidecar_pid" --target sidecar --subscribers "$n" --subscribe "ws://127.0.0.1:$sidecar_port/broker?topic=fanout" \
       --publish "http://127.0.0.1:$sidecar_port/broker?topic=fanout")
   echo "$s" >&2
-  q=$(client --target nats --subscribers "$n" --subscribe "ws://127.0.0.1:$nats_ws_port" \
+  q=$(client "$nats_pid" --target nats --subscribers "$n" --subscribe "ws://127.0.0.1:$nats_ws_port" \
       --publish "nats://127.0.0.1:$nats_port")
   echo "$q" >&2
   rows+=("$n|$s|$q")
@@ -88,8 +98,8 @@ done
 rss_kb=$(ps -o rss= -p $sidecar_pid | tr -d ' ')
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(java -version 2>&1 | head -1), $("$nats_bin" --version)"
-table="| subscribers | target | offered deliveries/s | delivered msgs/s | ratio to nats | lost | publishes not taken | p50 | p99 | p99.9 |
-|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+table="| subscribers | target | offered deliveries/s | delivered msgs/s | ratio to nats | lost | publishes not taken | p50 | p99 | p99.9 | server CPU s | client CPU s |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do
   IFS='|' read -r n s q <<< "$r"
   nats_rate=$(field "$q" delivered_per_s)
@@ -100,7 +110,7 @@ for r in "${rows[@]}"; do
     offered=$((rate * n))
     extra=
     [ "$(field "$line" closed_early)" != 0 ] && extra=" ($(field "$line" closed_early) subscribers cut off)"
-    table+=$'\n'"| $n | $target | $offered | $delivered | $ratio | $(field "$line" loss_pct)%$extra | $(field "$line" publish_errors) of $(field "$line" sent) | $(ms "$(field "$line" p50_us)") | $(ms "$(field "$line" p99_us)") | $(ms "$(field "$line" p999_us)") |"
+    table+=$'\n'"| $n | $target | $offered | $delivered | $ratio | $(field "$line" loss_pct)%$extra | $(field "$line" publish_errors) of $(field "$line" sent) | $(ms "$(field "$line" p50_us)") | $(ms "$(field "$line" p99_us)") | $(ms "$(field "$line" p999_us)") | $(field "$line" server_cpu_s) | $(field "$line" client_cpu_s) |"
   done
 done
 summary="Sidecar RSS after the runs: $((rss_kb / 1024)) MiB. Message body $size bytes; the sidecar's subscribers get it base64 in a JSON frame, NATS's raw in a MSG."
@@ -118,7 +128,8 @@ Run $(date -u +%Y-%m-%d) on: $machine.
 Command: \`sidecar-bench/load/fanout.sh --write --subscribers \"$subscribers\" --rate $rate --duration $duration --warmup $warmup --size $size\`
 (one publisher at $rate msg/s for $duration after a $warmup warm-up; \"offered\" is rate × subscribers, \"delivered\" counts
 messages published in the window and received by any subscriber, per second of the window; \"publishes not taken\" are
-messages the publisher could not hand over — for the sidecar, POSTs beyond 256 in flight or not answered 200).
+messages the publisher could not hand over — for the sidecar, POSTs beyond 256 in flight or not answered 200;
+CPU seconds are each process's user + system time over the whole client run, warm-up and drain included).
 
 $table
 
