@@ -82,11 +82,11 @@ final class SidecarCommand implements Callable<Integer> {
   java.time.Duration shutdownGrace;
 
   @Option(names = "--broker_buffer", paramLabel = "<messages>", defaultValue = "" + BrokerConfig.DEFAULT_BUFFER_SIZE,
-      description = "Most messages held for one broker subscriber that is not keeping up. Env MICRO_SIDECAR_BROKER_BUFFER. Default: ${DEFAULT-VALUE}.")
+      description = "Most messages held for one in-process subscriber of an embedded broker (WebSocket subscribers are bounded by --broker_pending_bytes). Env MICRO_SIDECAR_BROKER_BUFFER. Default: ${DEFAULT-VALUE}.")
   int brokerBuffer;
 
   @Option(names = "--broker_overflow", paramLabel = "<drop_oldest|close>", defaultValue = "drop_oldest",
-      description = "When a subscriber's buffer is full: drop its oldest message (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
+      description = "When a subscriber is past its pending bytes: drop its oldest messages (counted), or close it (WebSocket 1013). Env MICRO_SIDECAR_BROKER_OVERFLOW. Default: ${DEFAULT-VALUE}.")
   String brokerOverflow;
 
   @Option(names = "--broker_pending_bytes", paramLabel = "<bytes>", defaultValue = "" + BrokerConfig.DEFAULT_PENDING_BYTES,
