@@ -21,6 +21,7 @@ import io.micro.sidecar.server.http.DirectPath;
 import io.micro.sidecar.server.http.Guard;
 import io.micro.sidecar.server.http.Routes;
 import io.micro.sidecar.server.stats.Telemetry;
+import io.micro.sidecar.server.websocket.FanOut;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -71,7 +72,7 @@ public final class Sidecar implements AutoCloseable {
   private final Optional<AppRegistration> app;
   private final DirectPath direct;
   private Telemetry telemetry;
-  private io.micro.sidecar.server.websocket.FanOut fanOut;
+  private FanOut fanOut;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
   private volatile boolean ready = true;
@@ -126,7 +127,7 @@ public final class Sidecar implements AutoCloseable {
       ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
       telemetry.budget(budget);
       java.util.function.BooleanSupplier draining = () -> self[0] != null && self[0].draining;
-      io.micro.sidecar.server.websocket.FanOut fanOut = new io.micro.sidecar.server.websocket.FanOut(config.broker());
+      FanOut fanOut = new FanOut(config.broker());
       Routes routes = new Routes(config, registry, broker, client, balancer, connections,
           app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
           sessions, () -> self[0] != null && self[0].ready, budget, fanOut);
@@ -236,7 +237,7 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /** How broker messages reach this sidecar's WebSocket subscribers, and what is pending for them. */
-  public io.micro.sidecar.server.websocket.FanOut fanOut() {
+  public FanOut fanOut() {
     return fanOut;
   }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntUnaryOperator;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -178,7 +179,7 @@ public final class HttpBroker implements Broker {
     Subscription local = this.local.attach(name, q, receiver);
     nodes.join(name, q);
     return new Subscription() {
-      private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+      private final AtomicBoolean left = new AtomicBoolean();
 
       @Override
       public void dropped(long count) {

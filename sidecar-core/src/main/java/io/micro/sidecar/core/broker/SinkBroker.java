@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
@@ -113,7 +114,7 @@ final class SinkBroker implements Broker {
         Objects.requireNonNull(receiver, "receiver"));
     join(s);
     return new Subscription() {
-      private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+      private final AtomicBoolean left = new AtomicBoolean();
 
       @Override
       public void dropped(long count) {

@@ -3,6 +3,7 @@ package io.micro.sidecar.server.http;
 import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
 import io.micro.sidecar.server.websocket.BrokerSocketHandler;
+import io.micro.sidecar.server.websocket.FanOut;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -28,7 +29,7 @@ final class BrokerHandler {
   private final BrokerSocketHandler socket;
 
   BrokerHandler(Broker broker, Bodies bodies, io.micro.sidecar.server.websocket.Sessions sessions,
-                io.micro.sidecar.server.websocket.FanOut fanOut) {
+                FanOut fanOut) {
     this.broker = broker;
     this.bodies = bodies;
     this.socket = new BrokerSocketHandler(broker, sessions, fanOut);

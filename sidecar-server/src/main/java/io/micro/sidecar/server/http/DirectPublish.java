@@ -4,6 +4,7 @@ import io.micro.sidecar.core.broker.Message;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.internal.EmptyArrays;
 import java.nio.charset.StandardCharsets;
 import reactor.core.Disposable;
 
@@ -26,7 +27,7 @@ final class DirectPublish extends DirectExchange {
   @Override
   void dispatch(byte[] body) {
     publish = path.broker.publish(topic, new Message(BrokerHandler.header(headers), body))
-        .subscribe(null, this::failed, () -> answer(HttpResponseStatus.OK, null, new byte[0], false));
+        .subscribe(null, this::failed, () -> answer(HttpResponseStatus.OK, null, EmptyArrays.EMPTY_BYTES, false));
   }
 
   private void failed(Throwable e) {

@@ -7,6 +7,7 @@ import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
+import io.micro.sidecar.server.websocket.FanOut;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -38,7 +39,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
   public Routes(SidecarConfig config, Registry registry, Broker broker, RpcClient client, Balancer balancer,
                 AppConnections connections, Optional<? extends Supplier<Mono<ProbeResult>>> appHealth,
                 Sessions sessions, BooleanSupplier ready, BufferBudget budget,
-                io.micro.sidecar.server.websocket.FanOut fanOut) {
+                FanOut fanOut) {
     Bodies bodies = new Bodies(config.maxBodyBytes(), budget);
     this.registry = new RegistryHandler(registry, bodies, budget, sessions);
     this.rpc = new RpcHandler(client, bodies, budget);

@@ -26,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -47,7 +49,7 @@ import reactor.core.publisher.Sinks;
  */
 public final class FanOut {
 
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FanOut.class);
+  private static final Logger log = LoggerFactory.getLogger(FanOut.class);
 
   /** Most deliveries an outbox writes before letting its event loop do other work. */
   private static final int BATCH = 65_536;
@@ -318,6 +320,17 @@ public final class FanOut {
       this.subscription = subscription;
     }
 
+    /**
+     * Counts {@code count} messages this subscriber lost. A publish may reach it between the broker's
+     * join and {@link #attached}; what it loses then is not counted.
+     */
+    private void lost(long count) {
+      Broker.Subscription s = subscription;
+      if (s != null && count > 0) {
+        s.dropped(count);
+      }
+    }
+
     /** 1001 when the broker closed, 1013 when cut off; empty when the client went away first. */
     Mono<Integer> ended() {
       return ended.asMono();
@@ -332,7 +345,7 @@ public final class FanOut {
       if (inbox.get() > pendingLimit) {
         // its event loop is not keeping up with the publisher: what waits for the loop is bounded
         // too, by refusing the newest (the loop drops the oldest of what reached it)
-        subscription.dropped(1);
+        lost(1);
         if (close && cutting.compareAndSet(false, true)) {
           loop.execute(this::cut);
         }
@@ -376,7 +389,7 @@ public final class FanOut {
       inbox.addAndGet(-frame.length);
       if (done) {
         // taken before it was cut off: lost with what it held
-        subscription.dropped(1);
+        lost(1);
         return;
       }
       if (backlog.isEmpty() && channel.isWritable()) {
@@ -405,7 +418,7 @@ public final class FanOut {
           pending -= size;
           lost++;
         }
-        subscription.dropped(lost);
+        lost(lost);
       }
       // a subscriber falling behind is accounted frame by frame, so the broker-wide cap sees it grow
       account();
@@ -468,10 +481,11 @@ public final class FanOut {
           channel.remoteAddress(), backlogBytes + outbound(), inbox.get(), pendingLimit, total.get(), totalLimit);
       backlog.clear();
       backlogBytes = 0;
-      if (lost > 0) {
-        subscription.dropped(lost);
+      lost(lost);
+      Broker.Subscription sub = subscription;
+      if (sub != null) {
+        sub.cut();
       }
-      subscription.cut();
       end(1013);
     }
 
