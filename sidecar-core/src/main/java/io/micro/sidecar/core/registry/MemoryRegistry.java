@@ -53,11 +53,9 @@ final class MemoryRegistry implements Registry {
   }
 
   @Override
-  public Mono<List<Service>> lookup(String name) {
-    return Mono.fromSupplier(() -> {
-      expireIfDue();
-      return view.getOrDefault(name, List.of());
-    });
+  public List<Service> find(String name) {
+    expireIfDue();
+    return view.getOrDefault(name, List.of());
   }
 
   @Override

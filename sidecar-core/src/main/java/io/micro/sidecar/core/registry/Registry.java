@@ -51,7 +51,15 @@ public interface Registry extends AutoCloseable {
   Mono<Void> deregister(Service service);
 
   /** One Service per version of {@code name}, sorted by version; empty when the name is unknown. */
-  Mono<List<Service>> lookup(String name);
+  default Mono<List<Service>> lookup(String name) {
+    return Mono.fromSupplier(() -> find(name));
+  }
+
+  /**
+   * {@link #lookup} answered at once, from what this registry holds in memory (every registry here
+   * keeps its whole view there): what a call's hot path uses.
+   */
+  List<Service> find(String name);
 
   /** Every service, one entry per version, sorted by name then version. */
   Mono<List<Service>> list();

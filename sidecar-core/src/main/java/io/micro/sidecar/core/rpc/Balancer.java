@@ -10,21 +10,26 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 
 /**
  * Runs one call against the nodes of a service: resolves the service from the registry, picks a node
- * with the {@link Selector}, and tells the selector how the attempt went, uncounting it in
- * {@code doFinally} so that complete, error and cancel are all covered.
+ * with the {@link Selector}, and tells the selector how the attempt went, uncounting it however the
+ * attempt ends: answered, failed or cancelled.
  *
  * <p>A failed attempt is retried on another node, up to {@code retries} times, only when the
  * request provably never reached the app: the connection was refused or never established. Anything
  * after that (a reset, a timeout, a bad answer) may have run on the app and is not retried. The
  * caller bounds the whole call, retries included, with its deadline.
  *
- * <p>Thread-safe; holds no per-call state.
+ * <p>Calls are taken with callbacks ({@link #call(String, BiFunction, Predicate, Callback)}), so the
+ * direct path builds no Reactor chain per call; {@link #call(String, Function, Predicate)} wraps the same
+ * logic for routes that want a {@code Mono}. Thread-safe; holds no per-call state.
  */
 public final class Balancer {
 
@@ -44,56 +49,40 @@ public final class Balancer {
   }
 
   /**
-   * Calls {@code service} through {@code attempt}, which performs one try against the node it is
-   * given. {@code failed} tells a completed attempt that still counts against the node (an HTTP 5xx
-   * from the app, say).
+   * Calls {@code service} through {@code attempt}, which starts one try against the node it is given
+   * and reports to the callback it is given. {@code failed} tells a completed attempt that still counts
+   * against the node (an HTTP 5xx from the app, say). {@code done} hears the outcome once, on the
+   * thread the last attempt reported on.
    *
-   * @throws RpcException (as an error signal) 404 when the service is unknown, 503 when it has no
-   *     usable node or every node refused the connection
+   * @return disposing of it drops the call and the attempt under way
    */
-  public <T> Mono<T> call(String service, Function<Node, Mono<T>> attempt, Predicate<T> failed) {
-    return registry.lookup(service).flatMap(found -> {
-      if (found.isEmpty()) {
-        return Mono.error(new RpcException(MicroError.of(MicroError.CLIENT_ID, 404, "service not found")));
-      }
-      List<Node> nodes = new ArrayList<>();
+  public <T> Disposable call(String service, BiFunction<Node, Callback<T>, Disposable> attempt, Predicate<T> failed,
+                             Callback<T> done) {
+    List<Service> found = registry.find(service);
+    if (found.isEmpty()) {
+      done.failed(new RpcException(MicroError.of(MicroError.CLIENT_ID, 404, "service not found")));
+      return Disposables.disposed();
+    }
+    List<Node> nodes;
+    if (found.size() == 1) {
+      nodes = found.get(0).nodes() == null ? List.of() : found.get(0).nodes();
+    } else {
+      nodes = new ArrayList<>();
       for (Service s : found) {
         if (s.nodes() != null) {
           nodes.addAll(s.nodes());
         }
       }
-      return attempt(service, nodes, new HashSet<>(), 0, attempt, failed);
-    });
+    }
+    Call<T> call = new Call<>(service, nodes, attempt, failed, done);
+    call.next();
+    return call;
   }
 
-  private <T> Mono<T> attempt(String service, List<Node> nodes, Set<String> tried, int retry,
-                              Function<Node, Mono<T>> attempt, Predicate<T> failed) {
-    return Mono.defer(() -> {
-      Selector.Lease lease = selector.select(nodes, tried).orElse(null);
-      if (lease == null) {
-        return Mono.error(new RpcException(MicroError.serviceUnavailable(
-            tried.isEmpty() ? "service " + service + ": no node available" : "service " + service + ": no other node to retry on")));
-      }
-      tried.add(lease.node().id());
-      return attempt.apply(lease.node())
-          .doOnNext(result -> {
-            if (failed.test(result)) {
-              lease.failure();
-            } else {
-              lease.success();
-            }
-          })
-          .doOnError(e -> {
-            if (e instanceof RpcException) {
-              lease.success(); // the app answered, with an error of its own
-            } else {
-              lease.failure();
-            }
-          })
-          .doFinally(signal -> lease.release())
-          .onErrorResume(e -> neverReached(e) && retry < retries && tried.size() < nodes.size(),
-              e -> attempt(service, nodes, tried, retry + 1, attempt, failed));
-    });
+  /** {@link #call(String, BiFunction, Predicate, Callback)} for attempts made as a {@code Mono}; empty when the attempt is. */
+  public <T> Mono<T> call(String service, Function<Node, Mono<T>> attempt, Predicate<T> failed) {
+    return Mono.create(sink -> sink.onDispose(call(service, (node, callback) -> attempt.apply(node)
+        .subscribe(callback::succeeded, callback::failed, () -> callback.succeeded(null)), failed, Callback.of(sink))));
   }
 
   /** True for failures that happened before a byte of the request could reach the app. */
@@ -104,5 +93,131 @@ public final class Balancer {
       }
     }
     return false;
+  }
+
+  /** One call: its attempts, one at a time, each on a node not tried before. */
+  private final class Call<T> implements Callback<T>, Disposable {
+    private final String service;
+    private final List<Node> nodes;
+    private final BiFunction<Node, Callback<T>, Disposable> attempt;
+    private final Predicate<T> failed;
+    private final Callback<T> done;
+    /** Nodes tried; made at the first retry (most calls have none). */
+    private Set<String> tried;
+    private int retry;
+    private Selector.Lease lease;
+    private Disposable current;
+    private volatile boolean over;
+
+    Call(String service, List<Node> nodes, BiFunction<Node, Callback<T>, Disposable> attempt, Predicate<T> failed,
+         Callback<T> done) {
+      this.service = service;
+      this.nodes = nodes;
+      this.attempt = attempt;
+      this.failed = failed;
+      this.done = done;
+    }
+
+    void next() {
+      Selector.Lease l = selector.select(nodes, tried).orElse(null);
+      if (l == null) {
+        over = true;
+        done.failed(new RpcException(MicroError.serviceUnavailable(tried == null
+            ? "service " + service + ": no node available" : "service " + service + ": no other node to retry on")));
+        return;
+      }
+      synchronized (this) {
+        if (over) {
+          l.release(); // disposed of between attempts
+          return;
+        }
+        lease = l;
+      }
+      Disposable d = attempt.apply(l.node(), this);
+      synchronized (this) {
+        if (lease == l) {
+          current = d;
+          return;
+        }
+      }
+      if (over) {
+        d.dispose(); // disposed of while the attempt started (or it has already ended: a no-op)
+      }
+    }
+
+    @Override
+    public void succeeded(T value) {
+      Selector.Lease l = end();
+      if (l == null) {
+        return;
+      }
+      if (value != null && failed.test(value)) {
+        l.failure();
+      } else {
+        l.success();
+      }
+      over = true;
+      done.succeeded(value);
+    }
+
+    @Override
+    public void failed(Throwable error) {
+      Selector.Lease l = end();
+      if (l == null) {
+        return;
+      }
+      if (error instanceof RpcException) {
+        l.success(); // the app answered, with an error of its own
+      } else {
+        l.failure();
+      }
+      int size = tried == null ? 1 : tried.size() + 1;
+      if (neverReached(error) && retry < retries && size < nodes.size()) {
+        if (tried == null) {
+          tried = new HashSet<>();
+        }
+        tried.add(l.node().id());
+        retry++;
+        next();
+        return;
+      }
+      over = true;
+      done.failed(error);
+    }
+
+    /** The lease of the attempt that just ended, taken so that nothing else ends it; null when cancelled. */
+    private synchronized Selector.Lease end() {
+      Selector.Lease l = lease;
+      lease = null;
+      current = null;
+      return over ? null : l;
+    }
+
+    @Override
+    public void dispose() {
+      Selector.Lease l;
+      Disposable d;
+      synchronized (this) {
+        if (over) {
+          return;
+        }
+        over = true;
+        l = lease;
+        d = current;
+        lease = null;
+        current = null;
+      }
+      if (d != null) {
+        d.dispose();
+      }
+      if (l != null) {
+        l.release();
+      }
+    }
+
+    @Override
+    public synchronized boolean isDisposed() {
+      return over;
+    }
   }
 }

@@ -32,15 +32,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
+import reactor.core.Disposable;
 
 /**
  * Calls to apps that never leave the event loop they are made on. Each event loop owns its keep-alive
  * connections to each app node: a call made on loop L takes an idle connection of L to the node, or
  * connects one on L, writes the whole request (head and body) in one write and one flush, and completes
  * with the whole answer, on L. No locks, no hand-off between threads, no per-call Reactor machinery
- * beyond the one {@code Mono} it returns.
+ * at all: the caller hears of the answer through a {@link Callback}.
  *
  * <p>Per loop and node at most {@code maxPerLoop} connections; calls beyond them wait (at most
  * {@code maxPending}, then 503). Idle connections close after {@code idleTimeout}; with a pool TTL a
@@ -86,47 +85,36 @@ public final class LoopClient implements AutoCloseable {
   /**
    * One request to {@code host:port}, made and answered on {@code caller}'s event loop. {@code request}
    * builds the request when a connection is ready, with that connection's allocator, so a call that
-   * ends before then allocates nothing. The answer belongs to the subscriber, who must release it.
+   * ends before then allocates nothing. The answer belongs to {@code done}, which must release it.
    *
    * @param deadlineAt {@link System#nanoTime()} by which the answer must be in, or {@link TimeoutException}
+   * @return disposing of it drops the call (from any thread); {@code done} then hears nothing more
    */
-  public Mono<FullHttpResponse> exchange(Channel caller, String host, int port,
-                                         Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt) {
-    return call(caller, host, port, false, deadlineAt, sink -> new Exchange(sink, null, null, request));
+  public Disposable exchange(Channel caller, String host, int port, Function<ByteBufAllocator, FullHttpRequest> request,
+                             long deadlineAt, Callback<FullHttpResponse> done) {
+    return start(caller, host, port, false, deadlineAt, new Exchange(caller.eventLoop(), done, null, null, request));
   }
 
-  /** Starts {@code exchange} on {@code caller}'s loop when subscribed to; ends it there when the subscriber leaves. */
-  private <T> Mono<T> call(Channel caller, String host, int port, boolean streaming, long deadlineAt,
-                           Function<MonoSink<T>, Exchange> exchange) {
+  /** Starts {@code ex} on {@code caller}'s loop: here when this is that loop, else handed to it. */
+  private Exchange start(Channel caller, String host, int port, boolean streaming, long deadlineAt, Exchange ex) {
     EventLoop loop = caller.eventLoop();
-    return Mono.create(sink -> {
-      Exchange ex = exchange.apply(sink);
-      sink.onDispose(() -> {
-        if (loop.inEventLoop()) {
-          ex.end();
-        } else {
-          loop.execute(ex::end);
-        }
-      });
-      Runnable start = () -> ex.start(pool(loop, caller.getClass(), host, port, streaming), deadlineAt);
-      if (loop.inEventLoop()) {
-        start.run();
-      } else {
-        loop.execute(start);
-      }
-    });
+    if (loop.inEventLoop()) {
+      ex.start(pool(loop, caller.getClass(), host, port, streaming), deadlineAt);
+    } else {
+      loop.execute(() -> ex.start(pool(loop, caller.getClass(), host, port, streaming), deadlineAt));
+    }
+    return ex;
   }
 
   /**
-   * One request to {@code host:port} whose answer streams: the {@code Mono} completes with the answer's
-   * head as soon as it arrives (the deadline covers only the wait for it), then every part of its body,
-   * the last a {@link LastHttpContent}, goes to {@code receiver} on {@code caller}'s event loop, with
-   * no bound on its size or time. Used by the proxy, whose answers may be any size.
+   * One request to {@code host:port} whose answer streams: {@code head} hears of the answer's head as
+   * soon as it arrives (the deadline covers only the wait for it), then every part of its body, the
+   * last a {@link LastHttpContent}, goes to {@code receiver} on {@code caller}'s event loop, with no
+   * bound on its size or time. Used by the proxy, whose answers may be any size.
    */
-  public Mono<HttpResponse> stream(Channel caller, String host, int port,
-                                   Function<ByteBufAllocator, FullHttpRequest> request, long deadlineAt,
-                                   Receiver receiver) {
-    return call(caller, host, port, true, deadlineAt, sink -> new Exchange(null, sink, receiver, request));
+  public Disposable stream(Channel caller, String host, int port, Function<ByteBufAllocator, FullHttpRequest> request,
+                           long deadlineAt, Receiver receiver, Callback<HttpResponse> head) {
+    return start(caller, host, port, true, deadlineAt, new Exchange(caller.eventLoop(), null, head, receiver, request));
   }
 
   /**
@@ -538,12 +526,13 @@ public final class LoopClient implements AutoCloseable {
     }
   }
 
-  /** One call; loop only after it starts. */
-  private static final class Exchange {
-    /** Completed with the whole answer; null when it streams. */
-    final MonoSink<FullHttpResponse> sink;
-    /** Completed with the head of a streamed answer; null when it comes whole. */
-    final MonoSink<HttpResponse> headSink;
+  /** One call; loop only after it starts, but for {@link #dispose}. */
+  private static final class Exchange implements Disposable {
+    final EventLoop loop;
+    /** Hears of the whole answer; null when it streams. */
+    final Callback<FullHttpResponse> sink;
+    /** Hears of the head of a streamed answer; null when it comes whole. */
+    final Callback<HttpResponse> headSink;
     final Receiver receiver;
     final Function<ByteBufAllocator, FullHttpRequest> request;
     NodePool pool;
@@ -552,8 +541,9 @@ public final class LoopClient implements AutoCloseable {
     boolean ended;
     boolean headSent;
 
-    Exchange(MonoSink<FullHttpResponse> sink, MonoSink<HttpResponse> headSink, Receiver receiver,
+    Exchange(EventLoop loop, Callback<FullHttpResponse> sink, Callback<HttpResponse> headSink, Receiver receiver,
              Function<ByteBufAllocator, FullHttpRequest> request) {
+      this.loop = loop;
       this.sink = sink;
       this.headSink = headSink;
       this.receiver = receiver;
@@ -566,7 +556,7 @@ public final class LoopClient implements AutoCloseable {
       }
       finish();
       headSent = true;
-      headSink.success(head);
+      headSink.succeeded(head);
       return true;
     }
 
@@ -596,7 +586,7 @@ public final class LoopClient implements AutoCloseable {
         return false;
       }
       finish();
-      sink.success(answer);
+      sink.succeeded(answer);
       return true;
     }
 
@@ -607,15 +597,29 @@ public final class LoopClient implements AutoCloseable {
       }
       finish();
       if (sink != null) {
-        sink.error(e);
+        sink.failed(e);
       } else {
-        headSink.error(e);
+        headSink.failed(e);
       }
       return true;
     }
 
+    @Override
+    public void dispose() {
+      if (loop.inEventLoop()) {
+        end();
+      } else {
+        loop.execute(this::end);
+      }
+    }
+
+    @Override
+    public boolean isDisposed() {
+      return ended;
+    }
+
     /**
-     * The subscriber left. A call still waiting for a connection is dropped. One already sent keeps its
+     * The caller left. A call still waiting for a connection is dropped. One already sent keeps its
      * connection until the answer comes (it is then discarded and the connection reused) or the deadline
      * closes it: the app is not reset under a request it is working on, as nginx's
      * {@code proxy_ignore_client_abort} does.

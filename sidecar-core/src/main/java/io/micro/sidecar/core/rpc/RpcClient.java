@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -23,6 +24,7 @@ import io.micro.sidecar.core.metrics.CallOutcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -37,7 +39,6 @@ import reactor.core.publisher.Mono;
  */
 public final class RpcClient {
 
-  private static final byte[] EMPTY = new byte[0];
   private static final String TRANSPORT_ID = "go.micro.client.transport";
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
@@ -56,88 +57,83 @@ public final class RpcClient {
 
   /**
    * Calls {@code request.method} on a node of {@code request.service} (or on {@code request.address}
-   * when given), within the deadline, on {@code caller}'s event loop.
+   * when given), within the deadline, on {@code caller}'s event loop; {@code done} hears, on that loop,
+   * the app's {@code result}, byte for byte, or an {@link RpcException} carrying the micro error to
+   * answer with.
    *
-   * @return the app's {@code result}, byte for byte; errors are {@link RpcException}s carrying the
-   *     micro error to answer with
-   */
-  /**
    * @param appErrorId the id given to an error the app reports as plain text: the route's
    *                   ({@link MicroError#RPC_ID} on {@code /rpc}, {@link MicroError#API_ID} on the catch-all)
+   * @return disposing of it drops the call (counted as cancelled)
    */
-  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming, Channel caller, String appErrorId) {
+  public Disposable call(RpcRequest request, HttpHeaders incoming, Channel caller, String appErrorId,
+                         Callback<byte[]> done) {
     long deadlineAt = System.nanoTime() + deadline.toNanos();
-    Mono<AppResponse> response = request.address() == null
-        ? balancer.call(request.service(), node -> attempt(caller, node.target().host(), node.target().port(), request, incoming,
-            deadlineAt), r -> r.status >= 500)
-        : direct(caller, request, incoming, deadlineAt);
-    Mono<byte[]> call = response
-        .onErrorMap(TimeoutException.class, e -> new RpcException(MicroError.timeout(
-            "call to " + request.service() + " timed out after " + deadline.toMillis() + "ms")))
-        .onErrorMap(e -> !(e instanceof RpcException), RpcClient::unreachable)
-        .map(r -> result(r, request.proto(), appErrorId));
-    return observer == CallObserver.NOOP ? call : observed(call, request);
-  }
-
-  /** Tells the observer how the call ended, once: result, error or the caller going away. */
-  private Mono<byte[]> observed(Mono<byte[]> call, RpcRequest request) {
-    String service = request.address() == null ? request.service() : request.address();
-    return Mono.defer(() -> {
-      long start = System.nanoTime();
-      return call.doOnEach(signal -> {
-        if (signal.isOnNext()) {
-          observer.called(service, CallOutcome.OK, System.nanoTime() - start);
-        } else if (signal.isOnError()) {
-          Throwable e = signal.getThrowable();
-          CallOutcome outcome = e instanceof RpcException rpc ? CallOutcome.ofErrorCode(rpc.error().code()) : CallOutcome.ERROR;
-          observer.called(service, outcome, System.nanoTime() - start);
-        }
-      }).doOnCancel(() -> observer.called(service, CallOutcome.CANCELLED, System.nanoTime() - start));
-    });
-  }
-
-  private Mono<AppResponse> direct(Channel caller, RpcRequest request, HttpHeaders incoming, long deadlineAt) {
-    HostPort to;
-    try {
-      to = HostPort.parse(request.address());
-    } catch (IllegalArgumentException e) {
-      return Mono.error(RpcException.badRequest("invalid address: " + e.getMessage()));
+    Call call = new Call(request, appErrorId, done);
+    Disposable under;
+    if (request.address() == null) {
+      under = balancer.call(request.service(), (node, answer) -> attempt(caller, node.target().host(),
+          node.target().port(), request, incoming, deadlineAt, answer), r -> r.status >= 500, call);
+    } else {
+      HostPort to;
+      try {
+        to = HostPort.parse(request.address());
+      } catch (IllegalArgumentException e) {
+        call.failed(RpcException.badRequest("invalid address: " + e.getMessage()));
+        return call;
+      }
+      under = attempt(caller, to.host(), to.port(), request, incoming, deadlineAt, call);
     }
-    return attempt(caller, to.host(), to.port(), request, incoming, deadlineAt);
+    call.started(under);
+    return call;
+  }
+
+  /** {@link #call(RpcRequest, HttpHeaders, Channel, String, Callback)} as a {@code Mono}. */
+  public Mono<byte[]> call(RpcRequest request, HttpHeaders incoming, Channel caller, String appErrorId) {
+    return Mono.create(sink -> sink.onDispose(call(request, incoming, caller, appErrorId, Callback.of(sink))));
   }
 
   /**
    * One attempt, on the caller's event loop over that loop's own connection to the node: the request
    * is built when the connection is ready (so a caller that leaves first allocates nothing) and goes
-   * out in one write; the answer comes back whole. The deadline runs on the loop's timer.
+   * out in one write; the answer comes back whole and is judged there, its buffer released at once.
+   * The deadline runs on the loop's timer.
    */
-  private Mono<AppResponse> attempt(Channel caller, String host, int port, RpcRequest request, HttpHeaders incoming,
-                                    long deadlineAt) {
+  private Disposable attempt(Channel caller, String host, int port, RpcRequest request, HttpHeaders incoming,
+                             long deadlineAt, Callback<AppResponse> done) {
     String authority = authority(host, port);
     return calls.exchange(caller, host, port, alloc -> {
-          ByteBuf body = request.proto()
-              ? ProtoRpcCodec.encodeRequest(alloc, request.method(), request.request())
-              : JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
-          // names are ours or came through Netty's decoder, which validated them: not validated again
-          FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body, HEADERS, TRAILERS);
-          HttpHeaders h = r.headers();
-          AppConnections.forward(incoming, h);
-          // go-micro's HTTP transport names the codec by content type: JSON-RPC, or proto-rpc as octet-stream
-          AsciiString type = request.proto() ? HttpHeaderValues.APPLICATION_OCTET_STREAM : HttpHeaderValues.APPLICATION_JSON;
-          h.set(HttpHeaderNames.HOST, authority)
-              .set(HttpHeaderNames.CONTENT_TYPE, type)
-              .set(HttpHeaderNames.ACCEPT, type)
-              .set("Timeout", Long.toString(Math.max(1, deadlineAt - System.nanoTime())))
-              .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-          return r;
-        }, deadlineAt)
-        .map(answer -> {
-          try {
-            return new AppResponse(answer.status(), ByteBufUtil.getBytes(answer.content()));
-          } finally {
-            answer.release();
-          }
-        });
+      ByteBuf body = request.proto()
+          ? ProtoRpcCodec.encodeRequest(alloc, request.method(), request.request())
+          : JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
+      // names are ours or came through Netty's decoder, which validated them: not validated again
+      FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body, HEADERS, TRAILERS);
+      HttpHeaders h = r.headers();
+      AppConnections.forward(incoming, h);
+      // go-micro's HTTP transport names the codec by content type: JSON-RPC, or proto-rpc as octet-stream
+      AsciiString type = request.proto() ? HttpHeaderValues.APPLICATION_OCTET_STREAM : HttpHeaderValues.APPLICATION_JSON;
+      h.set(HttpHeaderNames.HOST, authority)
+          .set(HttpHeaderNames.CONTENT_TYPE, type)
+          .set(HttpHeaderNames.ACCEPT, type)
+          .set("Timeout", Long.toString(Math.max(1, deadlineAt - System.nanoTime())))
+          .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+      return r;
+    }, deadlineAt, new Callback<>() {
+      @Override
+      public void succeeded(FullHttpResponse answer) {
+        AppResponse judged;
+        try {
+          judged = new AppResponse(answer.status(), ByteBufUtil.getBytes(answer.content()));
+        } finally {
+          answer.release();
+        }
+        done.succeeded(judged);
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        done.failed(error);
+      }
+    });
   }
 
   private static String authority(String host, int port) {
@@ -163,6 +159,92 @@ public final class RpcClient {
     String cause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     int code = Balancer.neverReached(e) ? 503 : 502;
     return new RpcException(MicroError.of(MicroError.CLIENT_ID, code, "app unreachable: " + cause));
+  }
+
+  /**
+   * One call from the caller's side: turns what the app answered, or how the exchange failed, into the
+   * result or the micro error, and tells the observer once how it ended, the caller leaving included.
+   */
+  private final class Call implements Callback<AppResponse>, Disposable {
+    private final RpcRequest request;
+    private final String appErrorId;
+    private final Callback<byte[]> done;
+    private final long start = System.nanoTime();
+    private Disposable under;
+    private volatile boolean ended;
+
+    Call(RpcRequest request, String appErrorId, Callback<byte[]> done) {
+      this.request = request;
+      this.appErrorId = appErrorId;
+      this.done = done;
+    }
+
+    void started(Disposable under) {
+      this.under = under;
+      if (ended) {
+        under.dispose();
+      }
+    }
+
+    @Override
+    public void succeeded(AppResponse answer) {
+      byte[] value;
+      try {
+        value = result(answer, request.proto(), appErrorId);
+      } catch (RpcException e) {
+        failed(e);
+        return;
+      }
+      if (end(CallOutcome.OK)) {
+        done.succeeded(value);
+      }
+    }
+
+    @Override
+    public void failed(Throwable error) {
+      RpcException e;
+      if (error instanceof RpcException rpc) {
+        e = rpc;
+      } else if (error instanceof TimeoutException) {
+        e = new RpcException(MicroError.timeout("call to " + request.service() + " timed out after "
+            + deadline.toMillis() + "ms"));
+      } else {
+        e = unreachable(error);
+      }
+      if (end(CallOutcome.ofErrorCode(e.error().code()))) {
+        done.failed(e);
+      }
+    }
+
+    @Override
+    public void dispose() {
+      if (end(CallOutcome.CANCELLED)) {
+        Disposable d = under;
+        if (d != null) {
+          d.dispose();
+        }
+      }
+    }
+
+    @Override
+    public boolean isDisposed() {
+      return ended;
+    }
+
+    /** Ends the call with {@code outcome}, once: false when it had already ended. */
+    private boolean end(CallOutcome outcome) {
+      synchronized (this) {
+        if (ended) {
+          return false;
+        }
+        ended = true;
+      }
+      if (observer != CallObserver.NOOP) {
+        observer.called(request.address() == null ? request.service() : request.address(), outcome,
+            System.nanoTime() - start);
+      }
+      return true;
+    }
   }
 
   /** What came back from one attempt, before it is judged. */

@@ -70,12 +70,12 @@ class LoopClientIT {
   }
 
   private Mono<String> call(Channel caller, int port, String body, Duration deadline) {
-    return client.exchange(caller, "127.0.0.1", port, alloc -> {
+    return Mono.<FullHttpResponse>create(sink -> sink.onDispose(client.exchange(caller, "127.0.0.1", port, alloc -> {
           DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/",
               alloc.buffer().writeBytes(body.getBytes(StandardCharsets.UTF_8)));
           r.headers().set(HttpHeaderNames.HOST, "app").setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
           return r;
-        }, System.nanoTime() + deadline.toNanos())
+        }, System.nanoTime() + deadline.toNanos(), Callback.of(sink))))
         .map(answer -> {
           try {
             return answer.content().toString(StandardCharsets.UTF_8);

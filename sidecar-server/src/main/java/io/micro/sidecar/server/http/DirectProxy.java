@@ -3,6 +3,8 @@ package io.micro.sidecar.server.http;
 import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.metrics.CallOutcome;
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.rpc.Balancer;
+import io.micro.sidecar.core.rpc.Callback;
 import io.micro.sidecar.core.rpc.LoopClient;
 import io.micro.sidecar.core.rpc.RpcException;
 import io.netty.buffer.Unpooled;
@@ -34,7 +36,7 @@ import reactor.core.Disposable;
  * the client stops taking it, the app is paused. A small answer arrives in one read and goes out in one
  * flush. Headers, errors and deadline as {@link ProxyHandler}.
  */
-final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
+final class DirectProxy extends DirectExchange implements LoopClient.Receiver, Callback<HttpResponse> {
 
   private final String service;
   private final long startNanos = System.nanoTime();
@@ -53,10 +55,9 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
   @Override
   void dispatch(byte[] body) {
     long deadlineAt = System.nanoTime() + path.deadline.toNanos();
-    call = path.balancer.call(service, node -> path.loopClient.stream(ctx.channel(), node.target().host(),
-            node.target().port(), alloc -> request(node, body), deadlineAt, this),
-            head -> head.status().code() >= 500)
-        .subscribe(this::head, this::failed);
+    call = path.balancer.call(service, (node, head) -> path.loopClient.stream(ctx.channel(), node.target().host(),
+            node.target().port(), alloc -> request(node, body), deadlineAt, this, head),
+        head -> head.status().code() >= 500, this);
   }
 
   private FullHttpRequest request(Node node, byte[] body) {
@@ -71,7 +72,9 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
     return r;
   }
 
-  private void head(HttpResponse head) {
+  /** The answer's head: it goes to the client; its body follows through {@link #part}. */
+  @Override
+  public void succeeded(HttpResponse head) {
     observed(head.status().code() >= 500 ? CallOutcome.ERROR : CallOutcome.OK);
     if (done) {
       return;
@@ -148,7 +151,8 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
     }
   }
 
-  private void failed(Throwable e) {
+  @Override
+  public void failed(Throwable e) {
     observed(outcome(e));
     if (streaming) {
       broken(e);
@@ -165,7 +169,7 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
       line = "app did not answer in time";
     } else {
       String cause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      status = io.micro.sidecar.core.rpc.Balancer.neverReached(e) ? HttpResponseStatus.SERVICE_UNAVAILABLE
+      status = Balancer.neverReached(e) ? HttpResponseStatus.SERVICE_UNAVAILABLE
           : HttpResponseStatus.BAD_GATEWAY;
       line = "app unreachable: " + cause;
     }
@@ -179,7 +183,7 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver {
     if (e instanceof TimeoutException) {
       return CallOutcome.TIMEOUT;
     }
-    return io.micro.sidecar.core.rpc.Balancer.neverReached(e) ? CallOutcome.UNAVAILABLE : CallOutcome.UNREACHABLE;
+    return Balancer.neverReached(e) ? CallOutcome.UNAVAILABLE : CallOutcome.UNREACHABLE;
   }
 
   private void observed(CallOutcome outcome) {

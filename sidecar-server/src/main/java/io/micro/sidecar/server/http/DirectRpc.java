@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.rpc.Callback;
 import io.micro.sidecar.core.rpc.MicroError;
 import io.micro.sidecar.core.rpc.PathMapper;
 import io.micro.sidecar.core.rpc.RpcRequest;
@@ -14,7 +15,7 @@ import reactor.core.Disposable;
  * {@code POST /rpc} or the catch-all rpc route on the {@link DirectPath}: the same parsing, call and
  * answers as {@link RpcHandler} and {@link CatchAllRpcHandler}, without reactor-netty's server in between.
  */
-final class DirectRpc extends DirectExchange {
+final class DirectRpc extends DirectExchange implements Callback<byte[]> {
 
   /** The catch-all's raw path; null on {@code /rpc}. */
   private final String catchAll;
@@ -40,11 +41,12 @@ final class DirectRpc extends DirectExchange {
       failed(e);
       return;
     }
-    call = path.client.call(request, headers, ctx.channel(), catchAll == null ? MicroError.RPC_ID : MicroError.API_ID)
-        .subscribe(this::succeeded, this::failed);
+    call = path.client.call(request, headers, ctx.channel(), catchAll == null ? MicroError.RPC_ID : MicroError.API_ID,
+        this);
   }
 
-  private void succeeded(byte[] result) {
+  @Override
+  public void succeeded(byte[] result) {
     if (!path.budget.roomFor(result.length)) {
       failed(new BufferBudget.ExhaustedException(path.budget.max()));
       return;
@@ -55,7 +57,8 @@ final class DirectRpc extends DirectExchange {
     answer(HttpResponseStatus.OK, type, result, false);
   }
 
-  private void failed(Throwable e) {
+  @Override
+  public void failed(Throwable e) {
     MicroError error = RpcHandler.error(method, uri, e);
     if (error == null) {
       ctx.close();

@@ -100,8 +100,8 @@ public final class EtcdRegistry implements Registry {
   }
 
   @Override
-  public Mono<List<Service>> lookup(String name) {
-    return Mono.fromSupplier(() -> cache.lookup(name));
+  public List<Service> find(String name) {
+    return cache.lookup(name);
   }
 
   @Override
