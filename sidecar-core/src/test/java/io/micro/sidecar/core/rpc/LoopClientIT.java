@@ -131,6 +131,33 @@ class LoopClientIT {
   }
 
   @Test
+  void theDeadlineOfACallOnAPooledConnectionClosesItToo() {
+    Channel caller = callerOn(loops.next());
+    assertThat(call(caller, app.port(), "first", WAIT).block(WAIT)).isEqualTo("got first");
+    appDelay = Duration.ofSeconds(3);
+    assertThatThrownBy(() -> call(caller, app.port(), "slow", Duration.ofMillis(200)).block(WAIT))
+        .hasCauseInstanceOf(TimeoutException.class);
+    assertThat(appConnections.get()).as("the slow call went out on the pooled connection").isEqualTo(1);
+    appDelay = Duration.ZERO;
+    assertThat(call(caller, app.port(), "next", WAIT).block(WAIT)).isEqualTo("got next");
+    assertThat(appConnections.get()).as("the timed-out call's connection was closed, not reused").isEqualTo(2);
+  }
+
+  @Test
+  void idleConnectionsCloseAfterTheIdleTimeout() {
+    client.close();
+    client = new LoopClient(4, 32, Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(1), Optional.empty());
+    Channel caller = callerOn(loops.next());
+    assertThat(call(caller, app.port(), "one", WAIT).block(WAIT)).isEqualTo("got one");
+    assertThat(call(caller, app.port(), "two", WAIT).block(WAIT)).isEqualTo("got two");
+    // the answer reaches the caller just before its connection goes back to the pool
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> client.stats().idle() == 1);
+    await().atMost(WAIT).until(() -> client.stats().idle() == 0);
+    assertThat(call(caller, app.port(), "three", WAIT).block(WAIT)).isEqualTo("got three");
+    assertThat(appConnections.get()).as("a new connection after the idle one closed").isEqualTo(2);
+  }
+
+  @Test
   void aCallerThatLeavesLetsTheAnswerArriveAndTheConnectionIsReused() throws Exception {
     appDelay = Duration.ofMillis(300);
     Channel caller = callerOn(loops.next());

@@ -6,6 +6,7 @@ import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.LoopClient;
+import io.micro.sidecar.core.rpc.PathMapper;
 import io.micro.sidecar.core.rpc.RpcClient;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,7 +19,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import reactor.netty.ChannelPipelineConfigurer;
@@ -50,6 +53,9 @@ public final class DirectPath implements ChannelPipelineConfigurer {
   /** Bodies up to this many bytes are read whole and sent on with their head in one write. */
   static final int INLINE_BODY = 64 * 1024;
 
+  /** Catch-all paths whose mapping is remembered. */
+  private static final int ROUTES = 1024;
+
   /** Routes reactor-netty serves ({@code POST /broker} is taken here: {@link #publish}). */
   private static final Set<String> OWN_ROUTES =
       Set.of("/", "/registry", "/broker", "/health", "/healthz", "/readyz", "/_sub");
@@ -70,6 +76,8 @@ public final class DirectPath implements ChannelPipelineConfigurer {
   private final Set<String> telemetryRoutes;
   private final BooleanSupplier draining;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** The catch-all's raw paths mapped to service and method: most clients call few paths, many times. */
+  private final Map<String, PathMapper.Route> routes = new ConcurrentHashMap<>();
 
   /**
    * @param draining true once shutdown drains connections: from then on reactor-netty answers every
@@ -147,7 +155,7 @@ public final class DirectPath implements ChannelPipelineConfigurer {
     }
     int length = admit(req, uri, headers);
     return length < 0 ? null : new DirectRpc(this, ctx, handler, req, HttpUtil.isKeepAlive(req), length,
-        recorder.begin(headers), rpc ? null : path, media, namespace);
+        recorder.begin(headers), rpc ? null : path, media);
   }
 
   /** A publish with a valid topic (and queue, when given); anything else is answered by {@link BrokerHandler}. */
@@ -204,6 +212,23 @@ public final class DirectPath implements ChannelPipelineConfigurer {
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  /**
+   * The service and method the catch-all calls for {@code rawPath}, mapped once and remembered (up to
+   * {@link #ROUTES} paths; past that, mapped each time).
+   *
+   * @throws io.micro.sidecar.core.rpc.RpcException 400 for a path that maps to no call
+   */
+  PathMapper.Route route(String rawPath) {
+    PathMapper.Route route = routes.get(rawPath);
+    if (route == null) {
+      route = PathMapper.map(namespace, CatchAllRpcHandler.decode(rawPath));
+      if (routes.size() < ROUTES) {
+        routes.put(rawPath, route);
+      }
+    }
+    return route;
   }
 
   void ended() {

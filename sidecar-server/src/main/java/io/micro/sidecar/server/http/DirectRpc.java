@@ -2,7 +2,6 @@ package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.rpc.Callback;
 import io.micro.sidecar.core.rpc.MicroError;
-import io.micro.sidecar.core.rpc.PathMapper;
 import io.micro.sidecar.core.rpc.RpcRequest;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -20,23 +19,21 @@ final class DirectRpc extends DirectExchange implements Callback<byte[]> {
   /** The catch-all's raw path; null on {@code /rpc}. */
   private final String catchAll;
   private final String media;
-  private final String namespace;
   private Disposable call;
 
   DirectRpc(DirectPath path, ChannelHandlerContext ctx, DirectHandler handler, HttpRequest req, boolean keepAlive,
-            int length, long start, String catchAll, String media, String namespace) {
+            int length, long start, String catchAll, String media) {
     super(path, ctx, handler, req, keepAlive, length, start);
     this.catchAll = catchAll;
     this.media = media;
-    this.namespace = namespace;
   }
 
   @Override
   void dispatch(byte[] body) {
     RpcRequest request;
     try {
-      request = catchAll == null ? RpcHandler.parse(headers, uri, body) : CatchAllRpcHandler.request(
-          PathMapper.map(namespace, CatchAllRpcHandler.decode(catchAll)), CatchAllRpcHandler.proto(media), body);
+      request = catchAll == null ? RpcHandler.parse(headers, uri, body)
+          : CatchAllRpcHandler.request(path.route(catchAll), CatchAllRpcHandler.proto(media), body);
     } catch (RuntimeException e) {
       failed(e);
       return;
