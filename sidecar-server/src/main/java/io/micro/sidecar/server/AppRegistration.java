@@ -7,6 +7,7 @@ import io.micro.sidecar.core.health.HealthProbe;
 import io.micro.sidecar.core.health.ProbeResult;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.RegistryEvent;
 import io.micro.sidecar.core.registry.Service;
 import java.time.Duration;
 import java.util.List;
@@ -14,12 +15,12 @@ import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.micro.sidecar.core.registry.RegistryEvent;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
+import reactor.util.retry.Retry;
 
 /**
  * The app this sidecar stands beside: registered at start as node {@code <name>-<uuid>}, deregistered
@@ -38,7 +39,7 @@ final class AppRegistration implements AutoCloseable {
   private final Service service;
   private final Optional<HealthProbe> probe;
   private final HealthChecker checker;
-  private final reactor.core.Disposable restorer;
+  private final Disposable restorer;
   /** True while the node should be registered: from start, and whenever its health checks pass. */
   private volatile boolean wanted;
 

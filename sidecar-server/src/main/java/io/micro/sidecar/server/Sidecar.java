@@ -7,6 +7,7 @@ import io.micro.sidecar.core.broker.HttpBroker;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
+import io.micro.sidecar.core.health.ProbeResult;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.etcd.EtcdRegistry;
@@ -25,16 +26,24 @@ import io.micro.sidecar.server.websocket.FanOut;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
+import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
@@ -126,10 +135,10 @@ public final class Sidecar implements AutoCloseable {
       BufferBudget budget = new BufferBudget(config.limits().maxBufferedBytes());
       ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
       telemetry.budget(budget);
-      java.util.function.BooleanSupplier draining = () -> self[0] != null && self[0].draining;
+      BooleanSupplier draining = () -> self[0] != null && self[0].draining;
       FanOut fanOut = new FanOut(config.broker());
       Routes routes = new Routes(config, registry, broker, client, balancer, connections,
-          app.map(a -> (java.util.function.Supplier<Mono<io.micro.sidecar.core.health.ProbeResult>>) a::probeNow),
+          app.map(a -> (Supplier<Mono<ProbeResult>>) a::probeNow),
           sessions, () -> self[0] != null && self[0].ready, budget, fanOut);
       // the guard covers /stats and /metrics like any route; telemetry hears everything, the guard's refusals too
       Guard guard = new Guard(config.security(), draining, telemetry.endpoints(routes));
@@ -178,15 +187,15 @@ public final class Sidecar implements AutoCloseable {
    * Deliveries to other sidecars carry the shared API token, when there is one, as any client must; to a
    * peer serving TLS they trust {@code --client_tls_ca_file} and present {@code --client_tls_cert_file}.
    */
-  private static reactor.netty.http.client.HttpClient peers(SidecarConfig config, AppConnections connections) {
-    reactor.netty.http.client.HttpClient http = config.security().apiToken()
-        .map(token -> connections.http().headers(h -> h.set(io.netty.handler.codec.http.HttpHeaderNames.AUTHORIZATION,
+  private static HttpClient peers(SidecarConfig config, AppConnections connections) {
+    HttpClient http = config.security().apiToken()
+        .map(token -> connections.http().headers(h -> h.set(HttpHeaderNames.AUTHORIZATION,
             "Bearer " + token)))
         .orElse(connections.http());
     if (config.security().appTrust().isEmpty() && config.security().clientCert().isEmpty()) {
       return http;
     }
-    reactor.netty.http.Http11SslContextSpec spec = Tls.peerContext(config.security());
+    Http11SslContextSpec spec = Tls.peerContext(config.security());
     return http.secure(s -> s.sslContext(spec));
   }
 
@@ -209,7 +218,7 @@ public final class Sidecar implements AutoCloseable {
     long started = System.nanoTime();
     Sidecar sidecar = start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      reactor.core.Disposable watchdog = Mono.delay(config.lifecycle().shutdownGrace().plusSeconds(2))
+      Disposable watchdog = Mono.delay(config.lifecycle().shutdownGrace().plusSeconds(2))
           .subscribe(t -> {
             log.error("shutdown overran its grace of {}; halting", config.lifecycle().shutdownGrace());
             Runtime.getRuntime().halt(1);
@@ -288,11 +297,11 @@ public final class Sidecar implements AutoCloseable {
       // instead of being closed under a request already on its way.
       long settle = System.nanoTime() + remaining(deadline, DRAIN_SETTLE).toNanos();
       while (!channels.isEmpty() && System.nanoTime() < settle) {
-        java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+        LockSupport.parkNanos(5_000_000);
       }
       // reactor-netty waits for its own requests but not for the direct path's: those finish first
       while (direct.inFlight() > 0 && System.nanoTime() < deadline) {
-        java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+        LockSupport.parkNanos(5_000_000);
       }
       // waits for in-flight requests until the grace runs out, closing idle connections
       try {
@@ -317,7 +326,7 @@ public final class Sidecar implements AutoCloseable {
   /** Runs a blocking release on its own thread and stops waiting for it after {@code atMost}. */
   private static void bounded(String what, Runnable release, Duration atMost) {
     try {
-      Mono.fromRunnable(release).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+      Mono.fromRunnable(release).subscribeOn(Schedulers.boundedElastic())
           .block(atMost.isZero() ? Duration.ofMillis(1) : atMost);
     } catch (RuntimeException e) {
       log.warn("closing {} did not finish within the shutdown grace: {}", what, e.toString());

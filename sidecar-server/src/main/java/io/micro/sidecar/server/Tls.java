@@ -3,6 +3,7 @@ package io.micro.sidecar.server;
 import io.micro.sidecar.core.config.SecurityConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
+import javax.net.ssl.SSLException;
 import reactor.netty.http.Http11SslContextSpec;
 
 /** The server's TLS context, built once at start so that a bad file fails the start with its name. */
@@ -24,7 +25,7 @@ final class Tls {
       if (probe == null) {
         throw new IllegalStateException("no TLS context");
       }
-    } catch (javax.net.ssl.SSLException | RuntimeException e) {
+    } catch (SSLException | RuntimeException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw new IllegalArgumentException("cannot use --tls_cert_file " + tls.certFile() + " / --tls_key_file "
           + tls.keyFile() + tls.clientCaFile().map(ca -> " / --tls_client_ca_file " + ca).orElse("") + ": "
@@ -48,7 +49,7 @@ final class Tls {
       if (spec.sslContext() == null) {
         throw new IllegalStateException("no TLS context");
       }
-    } catch (javax.net.ssl.SSLException | RuntimeException e) {
+    } catch (SSLException | RuntimeException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw new IllegalArgumentException("cannot use --client_tls_ca_file " + security.appTrust().orElse(null)
           + security.clientCert().map(c -> " / --client_tls_cert_file " + c.certFile() + " / --client_tls_key_file "

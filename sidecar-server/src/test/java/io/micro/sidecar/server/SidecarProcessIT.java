@@ -2,21 +2,30 @@ package io.micro.sidecar.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micro.sidecar.server.testing.JsonRpcApp;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
@@ -60,7 +69,7 @@ class SidecarProcessIT {
           lines.add(line);
           System.out.println("[sidecar] " + line);
         }
-      } catch (java.io.IOException ignored) {
+      } catch (IOException ignored) {
         // the process ended
       }
       lines.add(EOF);
@@ -94,7 +103,7 @@ class SidecarProcessIT {
     BlockingQueue<String> frames = new LinkedBlockingQueue<>();
     BlockingQueue<Boolean> connected = new LinkedBlockingQueue<>();
     BlockingQueue<Boolean> closed = new LinkedBlockingQueue<>();
-    WebsocketSender ws = reactor.netty.http.client.HttpClient.create().websocket();
+    WebsocketSender ws = reactor.netty.http.client.HttpClient.create().websocket(); // fully qualified: name clash
     Disposable watch = ws.uri("ws://127.0.0.1:" + port + "/registry?service=foo")
         .handle((in, out) -> {
           connected.add(true);
@@ -148,8 +157,8 @@ class SidecarProcessIT {
 
   @Test
   void sigtermUnderLoadDeregistersFirstDrainsInFlightCallsAndClosesWebSocketsWith1001() throws Exception {
-    try (io.micro.sidecar.server.testing.JsonRpcApp slow =
-             io.micro.sidecar.server.testing.JsonRpcApp.start("slow-1").delay(java.time.Duration.ofMillis(1500))) {
+    try (JsonRpcApp slow =
+             JsonRpcApp.start("slow-1").delay(Duration.ofMillis(1500))) {
       Process p = micro("sidecar", "--address=127.0.0.1:0", "--server_name=foo", "--server_address=127.0.0.1:9090",
           "--shutdown_delay=1s", "--shutdown_grace=10s");
       BlockingQueue<String> output = new LinkedBlockingQueue<>();
@@ -163,22 +172,22 @@ class SidecarProcessIT {
       // a watcher of the app, proven subscribed with a probe node
       BlockingQueue<String> events = new LinkedBlockingQueue<>();
       // Java's own WebSocket client, which reports the close code it receives
-      java.net.http.WebSocket watch = http.newWebSocketBuilder().buildAsync(
-          URI.create("ws://127.0.0.1:" + port + "/registry?service=foo"), new java.net.http.WebSocket.Listener() {
+      WebSocket watch = http.newWebSocketBuilder().buildAsync(
+          URI.create("ws://127.0.0.1:" + port + "/registry?service=foo"), new WebSocket.Listener() {
             @Override
-            public void onOpen(java.net.http.WebSocket ws) {
+            public void onOpen(WebSocket ws) {
               events.add("connected");
               ws.request(Long.MAX_VALUE);
             }
 
             @Override
-            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence text, boolean last) {
+            public CompletionStage<?> onText(WebSocket ws, CharSequence text, boolean last) {
               events.add(text.toString());
               return null;
             }
 
             @Override
-            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int code, String reason) {
+            public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
               events.add("close " + code);
               return null;
             }
@@ -194,7 +203,7 @@ class SidecarProcessIT {
       events.clear();
 
       // calls in flight at the app when the signal lands
-      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
         calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/rpc"))
             .header("Content-Type", "application/json")
@@ -202,7 +211,7 @@ class SidecarProcessIT {
                 "{\"service\":\"go.micro.srv.slow\",\"method\":\"Slow.Call\",\"request\":{\"name\":\"in-flight\"}}"))
             .build(), HttpResponse.BodyHandlers.ofString()));
       }
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> slow.calls() == 10);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> slow.calls() == 10);
 
       long signalled = System.nanoTime();
       assertThat(p.toHandle().destroy()).isTrue();
@@ -220,8 +229,8 @@ class SidecarProcessIT {
         assertThat(r.body()).contains("Hello in-flight");
       }
       assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
-      assertThat(java.time.Duration.ofNanos(System.nanoTime() - signalled)).as("within the grace")
-          .isLessThan(java.time.Duration.ofSeconds(10));
+      assertThat(Duration.ofNanos(System.nanoTime() - signalled)).as("within the grace")
+          .isLessThan(Duration.ofSeconds(10));
       assertThat(p.exitValue()).isEqualTo(143);
       watch.abort();
     }
@@ -234,7 +243,7 @@ class SidecarProcessIT {
   @Test
   void theOriginalsLaunchLineStarts() throws Exception {
     int port;
-    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+    try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
     Process p = micro("--register_ttl=30", "--register_interval=15", "--sidecar_address=127.0.0.1:" + port,
@@ -260,7 +269,7 @@ class SidecarProcessIT {
 
   @Test
   void aPortInUseIsAClearErrorNotAHang() throws Exception {
-    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Process p = micro("sidecar", "--address=127.0.0.1:" + taken.getLocalPort());
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -4,8 +4,18 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -15,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.http.client.HttpClient;
@@ -72,10 +81,10 @@ public final class FanoutClient {
     LoopResources loops = LoopResources.create("fanout", o.threads, true);
     ConnectionProvider sockets = ConnectionProvider.newConnection();
     HttpClient ws = HttpClient.create(sockets).runOn(loops);
-    List<Disposable> subscribers = new java.util.ArrayList<>();
+    List<Disposable> subscribers = new ArrayList<>();
     Publisher publisher = null;
     try {
-      List<Mono<Void>> connecting = new java.util.ArrayList<>();
+      List<Mono<Void>> connecting = new ArrayList<>();
       for (int i = 0; i < o.subscribers; i++) {
         Sinks.Empty<Void> ready = Sinks.empty();
         connecting.add(ready.asMono());
@@ -122,7 +131,7 @@ public final class FanoutClient {
     windowStart = start + o.warmup.toNanos();
     windowEnd = windowStart + o.duration.toNanos();
     byte[] padding = new byte[Math.max(0, o.size - 16)];
-    java.util.Arrays.fill(padding, (byte) 'x');
+    Arrays.fill(padding, (byte) 'x');
     long inWindow = 0;
     boolean counting = false;
     for (long i = 0; ; i++) {
@@ -207,7 +216,7 @@ public final class FanoutClient {
           outgoing.tryEmitNext(CONNECT);
           NatsStream stream = new NatsStream(outgoing, ready);
           return Mono.when(
-              out.sendObject(outgoing.asFlux().map(b -> new io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame(
+              out.sendObject(outgoing.asFlux().map(b -> new BinaryWebSocketFrame(
                   Unpooled.wrappedBuffer(b)))).then(),
               in.receiveFrames().doOnNext(f -> stream.feed(f.content())).doFinally(s -> stream.release()).then());
         })
@@ -336,20 +345,20 @@ public final class FanoutClient {
 
   /** Writes {@code PUB} on one plain NATS TCP connection; a reader thread answers the server's PINGs. */
   private static final class NatsPublisher implements Publisher {
-    private final java.net.Socket socket;
-    private final java.io.OutputStream out;
+    private final Socket socket;
+    private final OutputStream out;
     private final LongAdder errors = new LongAdder();
 
-    NatsPublisher(String url) throws java.io.IOException {
-      java.net.URI u = java.net.URI.create(url);
-      socket = new java.net.Socket(u.getHost(), u.getPort());
+    NatsPublisher(String url) throws IOException {
+      URI u = URI.create(url);
+      socket = new Socket(u.getHost(), u.getPort());
       socket.setTcpNoDelay(true);
-      out = new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-      java.io.BufferedReader in = new java.io.BufferedReader(
-          new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
       String info = in.readLine(); // INFO {...}
       if (info == null || !info.startsWith("INFO")) {
-        throw new java.io.IOException("nats: expected INFO, got " + info);
+        throw new IOException("nats: expected INFO, got " + info);
       }
       write("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n".getBytes(StandardCharsets.US_ASCII));
       Thread reader = new Thread(() -> {
@@ -362,7 +371,7 @@ public final class FanoutClient {
               System.err.println("nats publisher: " + line);
             }
           }
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
           // closed
         }
       }, "nats-publisher-reader");
@@ -370,7 +379,7 @@ public final class FanoutClient {
       reader.start();
     }
 
-    private synchronized void write(byte[] bytes) throws java.io.IOException {
+    private synchronized void write(byte[] bytes) throws IOException {
       out.write(bytes);
       out.flush();
     }
@@ -383,7 +392,7 @@ public final class FanoutClient {
         out.write('\r');
         out.write('\n');
         out.flush();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         errors.increment();
       }
     }
@@ -397,7 +406,7 @@ public final class FanoutClient {
     public void close() {
       try {
         socket.close();
-      } catch (java.io.IOException ignored) {
+      } catch (IOException ignored) {
         // closing anyway
       }
     }

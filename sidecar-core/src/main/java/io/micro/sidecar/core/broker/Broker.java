@@ -1,5 +1,8 @@
 package io.micro.sidecar.core.broker;
 
+import io.micro.sidecar.core.registry.ServiceCodec;
+import java.util.Map;
+import java.util.Optional;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -61,8 +64,8 @@ public interface Broker extends AutoCloseable {
   BrokerStats stats(String topic);
 
   /** Counters of every topic with subscribers, by topic name; a snapshot. */
-  default java.util.Map<String, BrokerStats> topics() {
-    return java.util.Map.of();
+  default Map<String, BrokerStats> topics() {
+    return Map.of();
   }
 
   /** Messages published since the broker started, topics without subscribers included. */
@@ -76,7 +79,7 @@ public interface Broker extends AutoCloseable {
   }
 
   /** Longest topic (and queue) name. */
-  int MAX_TOPIC = io.micro.sidecar.core.registry.ServiceCodec.MAX_TOPIC;
+  int MAX_TOPIC = ServiceCodec.MAX_TOPIC;
 
   /**
    * True for a topic or queue name as the original took it (contract §7): 1 to {@value #MAX_TOPIC}
@@ -84,12 +87,12 @@ public interface Broker extends AutoCloseable {
    */
   static boolean validTopic(String name) {
     // the registry holds the rule: with --broker=http a topic is part of a service name there
-    return io.micro.sidecar.core.registry.ServiceCodec.validTopic(name);
+    return ServiceCodec.validTopic(name);
   }
 
   /** Deliveries to other sidecars ({@code --broker=http}); empty for a broker that has no peers. */
-  default java.util.Optional<PeerStats> peers() {
-    return java.util.Optional.empty();
+  default Optional<PeerStats> peers() {
+    return Optional.empty();
   }
 
   /**

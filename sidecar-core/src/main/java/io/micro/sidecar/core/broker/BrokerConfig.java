@@ -1,5 +1,6 @@
 package io.micro.sidecar.core.broker;
 
+import io.micro.sidecar.core.config.HostPort;
 import java.util.Locale;
 
 /**
@@ -82,7 +83,7 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
    * The host peers reach this sidecar at: {@link #advertiseAddress()}, else the listen host, else
    * {@value #DEFAULT_ADVERTISE_HOST} for a sidecar listening on every interface.
    */
-  public String advertiseHost(io.micro.sidecar.core.config.HostPort listen) {
+  public String advertiseHost(HostPort listen) {
     if (!advertiseAddress.isEmpty()) {
       return advertiseAddress;
     }

@@ -6,8 +6,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntUnaryOperator;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -56,7 +58,7 @@ public final class HttpBroker implements Broker {
   private final TopicRegistrar nodes;
   private final PeerClient peers;
   private final IntUnaryOperator pick;
-  private final java.util.concurrent.atomic.LongAdder published = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder published = new LongAdder();
   private volatile boolean closed;
 
   HttpBroker(SinkBroker local, Registry registry, TopicRegistrar nodes, PeerClient peers, IntUnaryOperator pick) {
@@ -217,12 +219,12 @@ public final class HttpBroker implements Broker {
   }
 
   @Override
-  public java.util.Optional<PeerStats> peers() {
-    return java.util.Optional.of(peers.stats());
+  public Optional<PeerStats> peers() {
+    return Optional.of(peers.stats());
   }
 
   @Override
-  public java.util.Map<String, BrokerStats> topics() {
+  public Map<String, BrokerStats> topics() {
     return local.topics();
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.Base64Variants;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class MessageCodec {
       }
       return new Message(header, body);
     } catch (IOException e) {
-      String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
       throw new IllegalArgumentException("message: invalid JSON: " + why.lines().findFirst().orElse("")
           + " (expected: {\"Header\":{..},\"Body\":\"<base64>\"})", e);
     }

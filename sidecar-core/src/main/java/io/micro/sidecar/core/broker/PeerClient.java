@@ -1,5 +1,6 @@
 package io.micro.sidecar.core.broker;
 
+import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.registry.Node;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -94,7 +95,7 @@ final class PeerClient {
    * plain HTTP. The scheme decides: the client's TLS settings apply to HTTPS requests only.
    */
   static String uri(Node node) {
-    io.micro.sidecar.core.config.HostPort target = node.target();
+    HostPort target = node.target();
     String host = target.host().isEmpty() ? "127.0.0.1" : target.host();
     if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
       host = "[" + host + "]";

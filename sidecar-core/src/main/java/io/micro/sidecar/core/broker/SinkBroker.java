@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -163,7 +164,7 @@ final class SinkBroker implements Broker {
 
   @Override
   public Map<String, BrokerStats> topics() {
-    Map<String, BrokerStats> out = new java.util.TreeMap<>();
+    Map<String, BrokerStats> out = new TreeMap<>();
     for (Map.Entry<String, Topic> e : topics.entrySet()) {
       List<Subscriber> all = e.getValue().members.all;
       if (!all.isEmpty()) {

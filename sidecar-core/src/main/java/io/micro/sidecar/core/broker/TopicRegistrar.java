@@ -92,7 +92,7 @@ final class TopicRegistrar implements AutoCloseable {
   /** A local subscriber of {@code topic} (in {@code queue}, or none) joined. */
   void join(String topic, String queue) {
     Key key = Key.of(topic, queue);
-    State s = states.compute(key, (k, cur) -> {
+    states.compute(key, (k, cur) -> {
       State state = cur == null ? new State(topic + "-" + UUID.randomUUID()) : cur;
       if (cur == null) {
         byId.put(state.id, k);

@@ -1,5 +1,6 @@
 package io.micro.sidecar.core.health;
 
+import io.netty.handler.timeout.ReadTimeoutException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -28,7 +29,7 @@ public final class HealthProbe {
   }
 
   private String describe(Throwable e) {
-    if (e instanceof TimeoutException || e instanceof io.netty.handler.timeout.ReadTimeoutException) {
+    if (e instanceof TimeoutException || e instanceof ReadTimeoutException) {
       return "no answer from " + url + " within " + timeout.toMillis() + "ms";
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -39,7 +40,7 @@ final class MemoryRegistry implements Registry {
   MemoryRegistry(Ticker ticker, Duration sweepEvery) {
     this.ticker = Objects.requireNonNull(ticker, "ticker");
     this.sweeper = Schedulers.parallel().schedulePeriodically(
-        this::expireDue, sweepEvery.toNanos(), sweepEvery.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        this::expireDue, sweepEvery.toNanos(), sweepEvery.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override

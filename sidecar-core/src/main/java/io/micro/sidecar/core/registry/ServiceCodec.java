@@ -11,10 +11,14 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * JSON for the registry model (contract §2): lowercase keys with every field present on the way out,
@@ -36,16 +40,16 @@ public final class ServiceCodec {
 
   static {
     // Go's decoder refuses a number where a string belongs and the reverse; so does this one.
-    for (com.fasterxml.jackson.databind.cfg.CoercionInputShape shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
-        com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
-        com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
-      MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
-          .setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+    for (CoercionInputShape shape : new CoercionInputShape[] {
+        CoercionInputShape.Integer, CoercionInputShape.Float,
+        CoercionInputShape.Boolean}) {
+      MAPPER.coercionConfigFor(LogicalType.Textual)
+          .setCoercion(shape, CoercionAction.Fail);
     }
-    MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Integer)
-        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.String, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
-        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
-        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+    MAPPER.coercionConfigFor(LogicalType.Integer)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
     MAPPER.getFactory().setStreamReadConstraints(
         StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build());
   }
@@ -221,7 +225,7 @@ public final class ServiceCodec {
         if (b.length() > 0) {
           b.append('.');
         }
-        b.append(ref.getFieldName().toLowerCase(java.util.Locale.ROOT));
+        b.append(ref.getFieldName().toLowerCase(Locale.ROOT));
       } else if (ref.getIndex() >= 0) {
         b.append('[').append(ref.getIndex()).append(']');
       }

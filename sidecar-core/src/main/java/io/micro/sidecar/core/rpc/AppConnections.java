@@ -1,20 +1,32 @@
 package io.micro.sidecar.core.rpc;
 
 import io.micro.sidecar.core.config.ClientConfig;
+import io.micro.sidecar.core.metrics.CallObserver;
+import io.micro.sidecar.core.metrics.PoolStats;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.AsciiString;
-import io.micro.sidecar.core.metrics.CallObserver;
-import io.micro.sidecar.core.metrics.PoolStats;
+import java.io.File;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import reactor.netty.resources.ConnectionPoolMetrics;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLException;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionPoolMetrics;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
 
@@ -41,13 +53,13 @@ public final class AppConnections implements AutoCloseable {
   private static final int LOOPS = LoopResources.DEFAULT_IO_WORKER_COUNT;
 
   private final ClientConfig config;
-  private final java.util.Optional<java.nio.file.Path> trust;
+  private final Optional<Path> trust;
   private final ConnectionProvider.MeterRegistrar registrar;
   private final int connectMillis;
   private final ConnectionProvider provider;
   private final LoopClient calls;
   private final Map<EventLoop, HttpClient> perLoop = new ConcurrentHashMap<>();
-  private final java.util.List<ConnectionProvider> loopProviders = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<ConnectionProvider> loopProviders = new CopyOnWriteArrayList<>();
   private final HttpClient http;
   private final String scheme;
   private final CallObserver observer;
@@ -55,7 +67,7 @@ public final class AppConnections implements AutoCloseable {
   private final Map<String, ConnectionPoolMetrics> pools = new ConcurrentHashMap<>();
 
   public AppConnections(ClientConfig config, LoopResources loops) {
-    this(config, loops, CallObserver.NOOP, java.util.Optional.empty());
+    this(config, loops, CallObserver.NOOP, Optional.empty());
   }
 
   /**
@@ -64,7 +76,7 @@ public final class AppConnections implements AutoCloseable {
    *                 this CA (PEM)
    */
   public AppConnections(ClientConfig config, LoopResources loops, CallObserver observer,
-                        java.util.Optional<java.nio.file.Path> trust) {
+                        Optional<Path> trust) {
     this.observer = observer;
     this.config = config;
     this.trust = trust;
@@ -118,9 +130,9 @@ public final class AppConnections implements AutoCloseable {
     if (trust.isEmpty()) {
       return c;
     }
-    java.io.File ca = trust.get().toFile();
+    File ca = trust.get().toFile();
     return c.secure(spec -> spec.sslContext(
-        reactor.netty.http.Http11SslContextSpec.forClient().configure(b -> b.trustManager(ca))));
+        Http11SslContextSpec.forClient().configure(b -> b.trustManager(ca))));
   }
 
   /**
@@ -145,10 +157,10 @@ public final class AppConnections implements AutoCloseable {
     return calls;
   }
 
-  private static io.netty.handler.ssl.SslContext clientSsl(java.nio.file.Path ca) {
+  private static SslContext clientSsl(Path ca) {
     try {
-      return io.netty.handler.ssl.SslContextBuilder.forClient().trustManager(ca.toFile()).build();
-    } catch (javax.net.ssl.SSLException e) {
+      return SslContextBuilder.forClient().trustManager(ca.toFile()).build();
+    } catch (SSLException e) {
       throw new IllegalArgumentException("client TLS CA " + ca + ": " + e.getMessage(), e);
     }
   }
@@ -210,9 +222,9 @@ public final class AppConnections implements AutoCloseable {
     for (String c : from.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : c.split(",")) {
         if (named == null) {
-          named = new java.util.HashSet<>();
+          named = new HashSet<>();
         }
-        named.add(token.trim().toLowerCase(java.util.Locale.ROOT));
+        named.add(token.trim().toLowerCase(Locale.ROOT));
       }
     }
     if (replace && !to.isEmpty()) {
@@ -223,7 +235,7 @@ public final class AppConnections implements AutoCloseable {
         }
       }
     }
-    for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
       if (forwardable(e.getKey(), named)) {
         to.add(e.getKey(), e.getValue());
@@ -241,7 +253,7 @@ public final class AppConnections implements AutoCloseable {
     }
     return !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
         && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
-        && (named == null || !named.contains(name.toString().toLowerCase(java.util.Locale.ROOT)));
+        && (named == null || !named.contains(name.toString().toLowerCase(Locale.ROOT)));
   }
 
   /** {@link #NOT_FORWARDED} as an array: a per-request check compares without lower-casing a copy of each name. */
@@ -249,7 +261,7 @@ public final class AppConnections implements AutoCloseable {
 
   /** Copies the caller's headers a call to an app carries on: all but hop-by-hop and per-hop ones. */
   public static void forward(HttpHeaders from, HttpHeaders to) {
-    for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
       if (forwarded(e.getKey())) {
         to.add(e.getKey(), e.getValue());

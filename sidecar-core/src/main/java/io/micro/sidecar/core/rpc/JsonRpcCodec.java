@@ -3,12 +3,14 @@ package io.micro.sidecar.core.rpc;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.micro.sidecar.core.registry.ServiceCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -106,7 +108,7 @@ public final class JsonRpcCodec {
       return invalid(JsonSlices.reason(e));
     } catch (RuntimeException e) {
       // a ByteBuf released under our feet or the like: still the app's answer we could not read
-      return invalid(io.micro.sidecar.core.registry.ServiceCodec.firstLine(String.valueOf(e.getMessage())));
+      return invalid(ServiceCodec.firstLine(String.valueOf(e.getMessage())));
     }
   }
 
@@ -245,6 +247,6 @@ public final class JsonRpcCodec {
   }
 
   private static byte[] copy(byte[] array, int from, int to) {
-    return java.util.Arrays.copyOfRange(array, from, to);
+    return Arrays.copyOfRange(array, from, to);
   }
 }

@@ -2,9 +2,14 @@ package io.micro.sidecar.core.rpc;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import io.micro.sidecar.core.registry.ServiceCodec;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
 import java.io.IOException;
+import java.util.Locale;
 
 /**
  * The streaming JSON factory of the RPC codecs and the one trick they share: finding where a JSON
@@ -84,8 +89,8 @@ final class JsonSlices {
     }
   }
 
-  static void rejectNul(io.netty.buffer.ByteBuf json) throws IOException {
-    int at = json.forEachByte(io.netty.util.ByteProcessor.FIND_NUL);
+  static void rejectNul(ByteBuf json) throws IOException {
+    int at = json.forEachByte(ByteProcessor.FIND_NUL);
     if (at >= 0) {
       throw new IOException("NUL byte at offset " + (at - json.readerIndex()) + " (expected: UTF-8 JSON text)");
     }
@@ -99,14 +104,14 @@ final class JsonSlices {
       case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
       case VALUE_TRUE, VALUE_FALSE -> "boolean";
       case VALUE_NULL -> "null";
-      default -> t.name().toLowerCase(java.util.Locale.ROOT);
+      default -> t.name().toLowerCase(Locale.ROOT);
     };
   }
 
   /** The reason in one line, without the location Jackson appends. */
   static String reason(IOException e) {
-    String message = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+    String message = e instanceof JsonProcessingException j
         ? j.getOriginalMessage() : e.getMessage();
-    return io.micro.sidecar.core.registry.ServiceCodec.firstLine(message);
+    return ServiceCodec.firstLine(message);
   }
 }

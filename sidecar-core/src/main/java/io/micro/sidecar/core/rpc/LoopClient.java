@@ -6,20 +6,24 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -502,20 +506,20 @@ public final class LoopClient implements AutoCloseable {
   }
 
   /** Reads streamed answers part by part into the connection's current call; 1xx answers are skipped. */
-  private static final class Parts extends io.netty.channel.ChannelInboundHandlerAdapter {
+  private static final class Parts extends ChannelInboundHandlerAdapter {
     private boolean informational;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Link link = ctx.channel().attr(LINK).get();
-      if (msg instanceof io.netty.handler.codec.DecoderResultProvider d && d.decoderResult().isFailure()) {
+      if (msg instanceof DecoderResultProvider d && d.decoderResult().isFailure()) {
         // a malformed answer (head or chunk): it cannot be passed on, and the connection is done for
-        io.netty.util.ReferenceCountUtil.release(msg);
+        ReferenceCountUtil.release(msg);
         exceptionCaught(ctx, d.decoderResult().cause());
         return;
       }
       if (msg instanceof HttpResponse head) {
-        informational = head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL;
+        informational = head.status().codeClass() == HttpStatusClass.INFORMATIONAL;
         if (!informational) {
           link.head(head);
         }

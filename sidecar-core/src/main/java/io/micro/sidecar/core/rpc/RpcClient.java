@@ -2,7 +2,6 @@ package io.micro.sidecar.core.rpc;
 
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.HostPort;
-import io.micro.sidecar.core.registry.Node;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

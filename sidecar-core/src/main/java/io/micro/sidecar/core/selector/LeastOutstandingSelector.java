@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
 import java.util.random.RandomGenerator;
@@ -56,8 +57,8 @@ final class LeastOutstandingSelector implements Selector {
   private final Function<String, NodeState> newState;
   private final int ejectAfterFailures;
   /** Totals for observability, kept apart from the per-node state so reading them never walks the cache. */
-  private final java.util.concurrent.atomic.LongAdder inFlightTotal = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder ejections = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder inFlightTotal = new LongAdder();
+  private final LongAdder ejections = new LongAdder();
 
   LeastOutstandingSelector(SelectorConfig config) {
     this.ticker = config.ticker();

@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.Service;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,7 +43,7 @@ class HttpBrokerTest {
   }
 
   private static Message text(String body, String... header) {
-    Map<String, String> h = new java.util.HashMap<>();
+    Map<String, String> h = new HashMap<>();
     for (int i = 0; i < header.length; i += 2) {
       h.put(header[i], header[i + 1]);
     }
@@ -119,7 +121,7 @@ class HttpBrokerTest {
     idOf("t", "q");
     // a peer's member of q with an id that sorts first; the scripted pick (always 0) takes this sidecar,
     // which comes first among the candidates
-    registry.register(new io.micro.sidecar.core.registry.Service("topic:t", "q", null, null,
+    registry.register(new Service("topic:t", "q", null, null,
         List.of(new Node("t-a-peer", "127.0.0.1", 2, null))), Registry.NO_TTL).block(WAIT);
     broker.publish("t", text("here")).block(WAIT);
     await().atMost(WAIT).until(() -> queued.size() == 1);

@@ -6,7 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MessageCodecTest {
 
@@ -65,12 +68,12 @@ class MessageCodecTest {
     assertThat(decode("{}")).isEqualTo(Message.of(null, null));
   }
 
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {
+  @ParameterizedTest
+  @ValueSource(strings = {
       "", "[]", "{\"Body\":\"not base64!\"}", "{\"Body\":42}", "{\"Header\":{\"A\":1}}",
       "{\"Header\":[]}", "{\"Body\":\"aGk=\"", "{} {}"})
   void refusesWhatIsNotAMessageWithAReason(String json) {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> decode(json))
+    Assertions.assertThatThrownBy(() -> decode(json))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("expected");
   }

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.test.StepVerifier;
@@ -70,7 +71,7 @@ class SinkBrokerTest {
     volatile boolean completed;
 
     @Override
-    protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+    protected void hookOnSubscribe(Subscription subscription) {
       // no demand
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.test.StepVerifier;
 
 class MemoryRegistryTest {
 
@@ -30,7 +32,7 @@ class MemoryRegistryTest {
 
   private static Service service(String name, String version, String... ids) {
     return new Service(name, version, null, null,
-        java.util.Arrays.stream(ids).map(id -> new Node(id, "127.0.0.1", 9000, null)).toList());
+        Arrays.stream(ids).map(id -> new Node(id, "127.0.0.1", 9000, null)).toList());
   }
 
   private List<Service> lookup(String name) {
@@ -145,7 +147,7 @@ class MemoryRegistryTest {
   @Test
   void closeCompletesWatchers() {
     Registry r = Registry.memory();
-    reactor.test.StepVerifier.create(r.watch())
+    StepVerifier.create(r.watch())
         .then(r::close)
         .expectComplete()
         .verify(Duration.ofSeconds(2));

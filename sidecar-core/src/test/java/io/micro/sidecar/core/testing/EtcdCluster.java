@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -142,7 +143,7 @@ public final class EtcdCluster implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException(e);
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // polling a starting process
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // polling a starting process
     }
     throw new IllegalStateException("etcd " + m.name + " not healthy in 30s: " + last + "\n" + m.log());
   }

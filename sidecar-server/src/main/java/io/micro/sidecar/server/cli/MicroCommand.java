@@ -4,13 +4,17 @@ import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SecurityConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code micro}: the global flags, which stand before the sub-command. */
 @Command(name = "micro", mixinStandardHelpOptions = true, version = "micro sidecar 0.1.0",
@@ -42,7 +46,7 @@ final class MicroCommand implements Runnable {
   @Option(names = "--client_request_timeout", paramLabel = "<duration>", defaultValue = "5s",
       converter = DurationConverter.class,
       description = "Deadline of one call to an app, retries included. Env MICRO_CLIENT_REQUEST_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration clientRequestTimeout;
+  Duration clientRequestTimeout;
 
   @Option(names = "--client_retries", paramLabel = "<n>", defaultValue = "1",
       description = "Extra attempts on another node, only when the request never reached the app. Env MICRO_CLIENT_RETRIES. Default: ${DEFAULT-VALUE}.")
@@ -55,7 +59,7 @@ final class MicroCommand implements Runnable {
   @Option(names = "--client_idle_timeout", paramLabel = "<duration>", defaultValue = "4s",
       converter = DurationConverter.class,
       description = "Idle pooled connections to apps are closed after this (below Node.js's 5s keep-alive). Env MICRO_CLIENT_IDLE_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration clientIdleTimeout;
+  Duration clientIdleTimeout;
 
   @Option(names = "--client_eject_after", paramLabel = "<n>", defaultValue = "5",
       description = "Consecutive failures that eject an app node. Env MICRO_CLIENT_EJECT_AFTER. Default: ${DEFAULT-VALUE}.")
@@ -64,19 +68,19 @@ final class MicroCommand implements Runnable {
   @Option(names = "--client_eject_for", paramLabel = "<duration>", defaultValue = "30s",
       converter = DurationConverter.class,
       description = "How long an ejected node gets no calls. Env MICRO_CLIENT_EJECT_FOR. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration clientEjectFor;
+  Duration clientEjectFor;
 
   @Option(names = "--client_pool_ttl", paramLabel = "<duration>", converter = DurationConverter.class,
       description = "A pooled connection to an app is not reused once this old (go-micro's flag). Env MICRO_CLIENT_POOL_TTL. Default: no limit.")
-  java.time.Duration clientPoolTtl;
+  Duration clientPoolTtl;
 
   @Option(names = "--register_ttl", paramLabel = "<seconds>", converter = SecondsConverter.class,
       description = "The original's global form of 'sidecar --register_ttl', in whole seconds. Env MICRO_REGISTER_TTL.")
-  java.time.Duration registerTtl;
+  Duration registerTtl;
 
   @Option(names = "--register_interval", paramLabel = "<seconds>", converter = SecondsConverter.class,
       description = "How often the app's registration is checked for and restored, in whole seconds. Env MICRO_REGISTER_INTERVAL. Default: 10.")
-  java.time.Duration registerInterval;
+  Duration registerInterval;
 
   @Option(names = "--sidecar_address", paramLabel = "<host:port>",
       description = "The original's global form of 'sidecar --address'. Env MICRO_SIDECAR_ADDRESS.")
@@ -104,27 +108,27 @@ final class MicroCommand implements Runnable {
 
   @Option(names = "--tls_cert_file", paramLabel = "<pem>",
       description = "Server certificate chain (PEM). Env MICRO_TLS_CERT_FILE.")
-  java.nio.file.Path tlsCertFile;
+  Path tlsCertFile;
 
   @Option(names = "--tls_key_file", paramLabel = "<pem>",
       description = "Server private key (PKCS#8 PEM). Env MICRO_TLS_KEY_FILE.")
-  java.nio.file.Path tlsKeyFile;
+  Path tlsKeyFile;
 
   @Option(names = "--tls_client_ca_file", paramLabel = "<pem>",
       description = "Require client certificates signed by this CA (mutual TLS). Env MICRO_TLS_CLIENT_CA_FILE.")
-  java.nio.file.Path tlsClientCaFile;
+  Path tlsClientCaFile;
 
   @Option(names = "--client_tls_ca_file", paramLabel = "<pem>",
       description = "Call apps over HTTPS, trusting this CA. Env MICRO_CLIENT_TLS_CA_FILE.")
-  java.nio.file.Path clientTlsCaFile;
+  Path clientTlsCaFile;
 
   @Option(names = "--client_tls_cert_file", paramLabel = "<pem>",
       description = "Certificate chain (PEM) presented to other sidecars serving mutual TLS (--broker=http). Env MICRO_CLIENT_TLS_CERT_FILE.")
-  java.nio.file.Path clientTlsCertFile;
+  Path clientTlsCertFile;
 
   @Option(names = "--client_tls_key_file", paramLabel = "<pem>",
       description = "Private key (PKCS#8 PEM) of --client_tls_cert_file. Env MICRO_CLIENT_TLS_KEY_FILE.")
-  java.nio.file.Path clientTlsKeyFile;
+  Path clientTlsKeyFile;
 
   @Option(names = "--api_token", paramLabel = "<token>",
       description = "Require 'Authorization: Bearer <token>' on every route that changes state (and on reads unless --api_token_open_reads). Env MICRO_API_TOKEN.")
@@ -146,7 +150,7 @@ final class MicroCommand implements Runnable {
   ClientConfig clientConfig() {
     try {
       return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout,
-          clientEjectAfter, clientEjectFor, clientPoolTtl == null ? java.time.Duration.ZERO : clientPoolTtl);
+          clientEjectAfter, clientEjectFor, clientPoolTtl == null ? Duration.ZERO : clientPoolTtl);
     } catch (IllegalArgumentException e) {
       String m = e.getMessage();
       String flag = m.startsWith("retries") ? "--client_retries"
@@ -156,7 +160,7 @@ final class MicroCommand implements Runnable {
   }
 
   /** TLS, token and app trust from the global flags; CORS is the sidecar command's. */
-  SecurityConfig securityConfig(java.util.List<String> cors) {
+  SecurityConfig securityConfig(List<String> cors) {
     SecurityConfig security = SecurityConfig.DEFAULT.withCors(cors);
     if (enableTls) {
       if (tlsCertFile == null || tlsKeyFile == null) {
@@ -168,7 +172,7 @@ final class MicroCommand implements Runnable {
       if (tlsClientCaFile != null) {
         readable("--tls_client_ca_file", tlsClientCaFile);
       }
-      security = security.withTls(new SecurityConfig.Tls(tlsCertFile, tlsKeyFile, java.util.Optional.ofNullable(tlsClientCaFile)));
+      security = security.withTls(new SecurityConfig.Tls(tlsCertFile, tlsKeyFile, Optional.ofNullable(tlsClientCaFile)));
     } else if (tlsCertFile != null || tlsKeyFile != null || tlsClientCaFile != null) {
       throw new ParameterException(spec.commandLine(),
           "--tls_cert_file, --tls_key_file and --tls_client_ca_file need --enable_tls (expected: --enable_tls to serve HTTPS)");
@@ -196,8 +200,8 @@ final class MicroCommand implements Runnable {
     return security;
   }
 
-  private void readable(String flag, java.nio.file.Path file) {
-    if (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isReadable(file)) {
+  private void readable(String flag, Path file) {
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
       throw new ParameterException(spec.commandLine(),
           "Invalid value for option '" + flag + "': '" + file + "' is not a readable file");
     }

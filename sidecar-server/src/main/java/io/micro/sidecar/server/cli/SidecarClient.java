@@ -1,12 +1,15 @@
 package io.micro.sidecar.server.cli;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -104,7 +107,7 @@ final class SidecarClient {
    */
   private String cause(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+      if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
         return "unknown host " + base.getHost();
       }
     }
@@ -113,6 +116,6 @@ final class SidecarClient {
         return oneLine(t.getMessage());
       }
     }
-    return e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName();
+    return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
   }
 }

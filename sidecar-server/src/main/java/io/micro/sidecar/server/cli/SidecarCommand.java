@@ -8,6 +8,11 @@ import io.micro.sidecar.core.config.LifecycleConfig;
 import io.micro.sidecar.core.config.LimitsConfig;
 import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.ToIntFunction;
@@ -55,11 +60,11 @@ final class SidecarCommand implements Callable<Integer> {
 
   @Option(names = "--healthcheck_interval", paramLabel = "<duration>", defaultValue = "5s", converter = DurationConverter.class,
       description = "Time between health probes. Env MICRO_SIDECAR_HEALTHCHECK_INTERVAL. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration healthcheckInterval;
+  Duration healthcheckInterval;
 
   @Option(names = "--healthcheck_timeout", paramLabel = "<duration>", defaultValue = "1s", converter = DurationConverter.class,
       description = "A probe not answered in this long failed. Env MICRO_SIDECAR_HEALTHCHECK_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration healthcheckTimeout;
+  Duration healthcheckTimeout;
 
   @Option(names = "--healthcheck_failure_threshold", paramLabel = "<n>", defaultValue = "3",
       description = "Consecutive failed probes that deregister the app. Env MICRO_SIDECAR_HEALTHCHECK_FAILURE_THRESHOLD. Default: ${DEFAULT-VALUE}.")
@@ -71,15 +76,15 @@ final class SidecarCommand implements Callable<Integer> {
 
   @Option(names = "--register_ttl", paramLabel = "<duration>", defaultValue = "15s", converter = DurationConverter.class,
       description = "TTL of the registrations the sidecar keeps alive (etcd): a crashed sidecar's app vanishes within it. Env MICRO_SIDECAR_REGISTER_TTL. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration registerTtl;
+  Duration registerTtl;
 
   @Option(names = "--shutdown_delay", paramLabel = "<duration>", defaultValue = "2s", converter = DurationConverter.class,
       description = "On SIGTERM, keep serving this long after deregistering the app. Env MICRO_SIDECAR_SHUTDOWN_DELAY. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration shutdownDelay;
+  Duration shutdownDelay;
 
   @Option(names = "--shutdown_grace", paramLabel = "<duration>", defaultValue = "15s", converter = DurationConverter.class,
       description = "The most a shutdown takes; what is left after it is forced. Env MICRO_SIDECAR_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration shutdownGrace;
+  Duration shutdownGrace;
 
   @Option(names = "--broker_buffer", paramLabel = "<messages>", defaultValue = "" + BrokerConfig.DEFAULT_BUFFER_SIZE,
       description = "Most messages held for one in-process subscriber of an embedded broker (WebSocket subscribers are bounded by --broker_pending_bytes). Env MICRO_SIDECAR_BROKER_BUFFER. Default: ${DEFAULT-VALUE}.")
@@ -119,11 +124,11 @@ final class SidecarCommand implements Callable<Integer> {
 
   @Option(names = "--header_timeout", paramLabel = "<duration>", defaultValue = "10s", converter = DurationConverter.class,
       description = "A request's headers must arrive within this (slow clients are dropped). Env MICRO_SIDECAR_HEADER_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration headerTimeout;
+  Duration headerTimeout;
 
   @Option(names = "--body_timeout", paramLabel = "<duration>", defaultValue = "30s", converter = DurationConverter.class,
       description = "Longest pause while a request body arrives (slower bodies are cut). Env MICRO_SIDECAR_BODY_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration bodyTimeout;
+  Duration bodyTimeout;
 
   @Option(names = "--max_buffered_bytes", paramLabel = "<bytes>", defaultValue = "" + LimitsConfig.DEFAULT_MAX_BUFFERED_BYTES,
       description = "Bodies being read and answers not yet taken by clients, together; past it such work gets 503. Env MICRO_SIDECAR_MAX_BUFFERED_BYTES. Default: ${DEFAULT-VALUE}.")
@@ -131,7 +136,7 @@ final class SidecarCommand implements Callable<Integer> {
 
   @Option(names = "--idle_timeout", paramLabel = "<duration>", defaultValue = "60s", converter = DurationConverter.class,
       description = "Idle keep-alive connections are closed after this. Env MICRO_SIDECAR_IDLE_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  java.time.Duration idleTimeout;
+  Duration idleTimeout;
 
   @Option(names = "--max_connections", paramLabel = "<n>", defaultValue = "10000",
       description = "Most open client connections; more are closed at once. Env MICRO_SIDECAR_MAX_CONNECTIONS. Default: ${DEFAULT-VALUE}.")
@@ -185,7 +190,7 @@ final class SidecarCommand implements Callable<Integer> {
     Optional<AppConfig> app = named
         ? Optional.of(new AppConfig(serverName, hostPort("--server_address", serverAddress)))
         : Optional.empty();
-    SidecarConfig.Handler kind = switch (handler.toLowerCase(java.util.Locale.ROOT)) {
+    SidecarConfig.Handler kind = switch (handler.toLowerCase(Locale.ROOT)) {
       case "rpc" -> SidecarConfig.Handler.RPC;
       case "proxy" -> SidecarConfig.Handler.PROXY;
       default -> throw new ParameterException(spec.commandLine(),
@@ -206,11 +211,11 @@ final class SidecarCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }
-    java.util.List<String> origins = java.util.Arrays.stream(cors.split(",")).map(String::trim)
+    List<String> origins = Arrays.stream(cors.split(",")).map(String::trim)
         .filter(o -> !o.isEmpty()).toList();
     return new SidecarConfig(listen, app, micro.registryConfig(), maxBodySize, kind,
         namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
-        micro.securityConfig(origins.isEmpty() ? java.util.List.of("*") : origins).withCorsCredentials(corsCredentials), limits,
+        micro.securityConfig(origins.isEmpty() ? List.of("*") : origins).withCorsCredentials(corsCredentials), limits,
         new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate));
   }
 
@@ -234,7 +239,7 @@ final class SidecarCommand implements Callable<Integer> {
   private HealthConfig health(boolean appAttached) {
     HealthConfig health;
     try {
-      health = new HealthConfig(java.util.Optional.empty(), healthcheckInterval, healthcheckTimeout,
+      health = new HealthConfig(Optional.empty(), healthcheckInterval, healthcheckTimeout,
           healthcheckFailureThreshold, healthcheckSuccessThreshold);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--healthcheck_"
@@ -248,7 +253,7 @@ final class SidecarCommand implements Callable<Integer> {
           "--healthcheck_url is set but --server_name is not (expected: an app to check, named by --server_name and --server_address)");
     }
     try {
-      java.net.URI url = java.net.URI.create(healthcheckUrl);
+      URI url = URI.create(healthcheckUrl);
       if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null) {
         throw new IllegalArgumentException("not an http(s) URL");
       }

@@ -2,9 +2,11 @@ package io.micro.sidecar.server.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Arrays;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * Reads small request bodies (registrations, RPC requests, published messages) into memory, within a
@@ -57,12 +59,12 @@ public final class Bodies {
   }
 
   /** The one-line answer to a refused body: 413 when it is too large, 503 with Retry-After when the budget is spent. */
-  public static Mono<Void> refuse(reactor.netty.http.server.HttpServerResponse res, Throwable e) {
+  public static Mono<Void> refuse(HttpServerResponse res, Throwable e) {
     if (e instanceof BufferBudget.ExhaustedException) {
       res.header(HttpHeaderNames.RETRY_AFTER, "1");
-      return Responses.text(res, io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE, e.getMessage());
+      return Responses.text(res, HttpResponseStatus.SERVICE_UNAVAILABLE, e.getMessage());
     }
-    return Responses.text(res, io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage());
+    return Responses.text(res, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage());
   }
 
   /** The request body is larger than the sidecar reads into memory. */

@@ -4,6 +4,7 @@ import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
 import io.micro.sidecar.server.websocket.BrokerSocketHandler;
 import io.micro.sidecar.server.websocket.FanOut;
+import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -11,7 +12,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +28,7 @@ final class BrokerHandler {
   private final Bodies bodies;
   private final BrokerSocketHandler socket;
 
-  BrokerHandler(Broker broker, Bodies bodies, io.micro.sidecar.server.websocket.Sessions sessions,
+  BrokerHandler(Broker broker, Bodies bodies, Sessions sessions,
                 FanOut fanOut) {
     this.broker = broker;
     this.bodies = bodies;

@@ -6,10 +6,11 @@ import io.micro.sidecar.core.rpc.RpcClient;
 import io.micro.sidecar.core.rpc.RpcException;
 import io.micro.sidecar.core.rpc.RpcRequest;
 import io.micro.sidecar.core.rpc.RpcRequestCodec;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.Locale;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -60,7 +61,7 @@ final class CatchAllRpcHandler {
   static String media(HttpHeaders headers) {
     String type = headers.get(HttpHeaderNames.CONTENT_TYPE, "");
     int semi = type.indexOf(';');
-    String media = (semi < 0 ? type : type.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
+    String media = (semi < 0 ? type : type.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
     return proto(media) || media.equals("application/json") ? media : null;
   }
 

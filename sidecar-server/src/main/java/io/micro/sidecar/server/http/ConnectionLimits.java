@@ -15,6 +15,7 @@ import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.ChannelPipelineConfigurer;
@@ -52,7 +53,7 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong lastRefusalLog = new AtomicLong();
   private final AtomicLong lastDecodeLog = new AtomicLong();
-  private final java.util.concurrent.atomic.LongAdder decodeFailures = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder decodeFailures = new LongAdder();
 
   /** @param budget charged with large answers until their clients have taken them */
   public ConnectionLimits(LimitsConfig limits, BufferBudget budget) {

@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One request taken by the {@link DirectPath}, from its head to its answer: the body read whole into
@@ -95,7 +96,7 @@ abstract class DirectExchange {
         broken = true;
         answer(HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
             ("malformed request body: " + Responses.oneLine(last.decoderResult().cause().getMessage()) + "\n")
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+                .getBytes(StandardCharsets.UTF_8), false);
         return;
       }
       byte[] whole = body;

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -132,7 +133,7 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
 
   private static int hosts(HttpHeaders headers) {
     int n = 0;
-    for (java.util.Iterator<String> it = headers.valueStringIterator(HttpHeaderNames.HOST); it.hasNext(); it.next()) {
+    for (Iterator<String> it = headers.valueStringIterator(HttpHeaderNames.HOST); it.hasNext(); it.next()) {
       n++;
     }
     return n;

@@ -6,22 +6,25 @@ import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.rpc.Balancer;
 import io.micro.sidecar.core.rpc.RpcException;
+import io.micro.sidecar.server.websocket.Sessions;
 import io.micro.sidecar.server.websocket.WebSocketProxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.AsciiString;
 import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
@@ -48,7 +51,7 @@ final class ProxyHandler {
   private final CallObserver observer;
 
   ProxyHandler(AppConnections connections, Balancer balancer, String namespace, Duration deadline,
-               io.micro.sidecar.server.websocket.Sessions sessions) {
+               Sessions sessions) {
     this.balancer = balancer;
     this.connections = connections;
     this.deadline = deadline;
@@ -91,7 +94,7 @@ final class ProxyHandler {
     if (e instanceof RpcException rpc) {
       return CallOutcome.ofErrorCode(rpc.error().code());
     }
-    if (e instanceof ReadTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
+    if (e instanceof ReadTimeoutException || e instanceof TimeoutException) {
       return CallOutcome.TIMEOUT;
     }
     return Balancer.neverReached(e) ? CallOutcome.UNAVAILABLE : CallOutcome.UNREACHABLE;
@@ -168,7 +171,7 @@ final class ProxyHandler {
 
   static void copyResponseHeaders(HttpHeaders from, HttpHeaders to) {
     // an app that answers CORS itself wins over the sidecar's defaults: two Allow-Origin headers break browsers
-    for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
       CharSequence name = it.next().getKey();
       if (AsciiString.regionMatches(name, true, 0, "access-control-", 0, 15)
           || HttpHeaderNames.VARY.contentEqualsIgnoreCase(name)) {
@@ -194,7 +197,7 @@ final class ProxyHandler {
       int code = rpc.error().code();
       return Responses.text(res, HttpResponseStatus.valueOf(code == 404 || code == 503 ? code : 502), rpc.error().detail());
     }
-    if (e instanceof ReadTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
+    if (e instanceof ReadTimeoutException || e instanceof TimeoutException) {
       return Responses.text(res, HttpResponseStatus.GATEWAY_TIMEOUT, "app did not answer in time");
     }
     String cause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -6,13 +6,14 @@ import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.ServiceCodec;
 import io.micro.sidecar.server.websocket.RegistryWatchHandler;
+import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.time.Duration;
-import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -32,7 +33,7 @@ final class RegistryHandler {
   private final RegistryWatchHandler watch;
 
   RegistryHandler(Registry registry, Bodies bodies, BufferBudget budget,
-                  io.micro.sidecar.server.websocket.Sessions sessions) {
+                  Sessions sessions) {
     this.budget = budget;
     this.registry = registry;
     this.bodies = bodies;
@@ -86,7 +87,7 @@ final class RegistryHandler {
    * HTTP's Age) so a client can tell a stale answer during an etcd outage from a fresh one.
    */
   private void age(HttpServerResponse res) {
-    java.time.Duration age = registry.cacheAge();
+    Duration age = registry.cacheAge();
     if (!age.isZero()) {
       res.header(CACHE_AGE, Long.toString(age.toSeconds()));
     }
@@ -94,7 +95,7 @@ final class RegistryHandler {
 
   /** Reads a Service whatever the Content-Type (curl -d sends form-urlencoded) and applies it. */
   private Mono<Void> write(HttpServerRequest req, HttpServerResponse res,
-                           java.util.function.Function<Service, Mono<Void>> action) {
+                           Function<Service, Mono<Void>> action) {
     return bodies.read(req)
         .map(ServiceCodec::decodeRegistration)
         .flatMap(action)

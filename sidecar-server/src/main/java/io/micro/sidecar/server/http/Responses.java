@@ -1,11 +1,18 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.rpc.MicroError;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeoutException;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.channel.AbortedException;
+import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
 /** The few shapes of answer the sidecar gives: one line of text, JSON bytes, or nothing. */
@@ -45,7 +52,7 @@ public final class Responses {
    * A micro error as JSON with its code as the HTTP status. An app may send any positive code; one
    * that is not an HTTP status (say 999) is answered as 500 with the error passed on unchanged.
    */
-  public static Mono<Void> error(HttpServerResponse res, io.micro.sidecar.core.rpc.MicroError error) {
+  public static Mono<Void> error(HttpServerResponse res, MicroError error) {
     int code = error.code() >= 200 && error.code() <= 599 ? error.code() : 500;
     byte[] body = error.toJson();
     return res.status(HttpResponseStatus.valueOf(code))
@@ -73,11 +80,11 @@ public final class Responses {
    * retrying etcd says so rather than naming Reactor's exception.
    */
   public static String reason(Throwable e) {
-    if (reactor.core.Exceptions.isRetryExhausted(e)) {
+    if (Exceptions.isRetryExhausted(e)) {
       return "etcd unreachable" + (e.getCause() == null || e.getCause().getMessage() == null
           ? "" : " (" + oneLine(e.getCause().getMessage()) + ")");
     }
-    if (e instanceof java.util.concurrent.TimeoutException) {
+    if (e instanceof TimeoutException) {
       return "timed out";
     }
     return e.getMessage() == null ? "internal error" : oneLine(e.getMessage());
@@ -85,16 +92,16 @@ public final class Responses {
 
   /** The client closed its connection: there is no one to answer and nothing went wrong here (counted 499). */
   public static boolean clientGone(Throwable e) {
-    return e instanceof reactor.netty.channel.AbortedException;
+    return e instanceof AbortedException;
   }
 
   /** The connection a request came in on: calls it makes to apps stay on its event loop. */
-  public static io.netty.channel.Channel channel(reactor.netty.http.server.HttpServerRequest req) {
+  public static Channel channel(HttpServerRequest req) {
     // reactor-netty's request is its connection's operations: a cast, not a callback per request
-    if (req instanceof reactor.netty.Connection c) {
+    if (req instanceof Connection c) {
       return c.channel();
     }
-    io.netty.channel.Channel[] channel = {null};
+    Channel[] channel = {null};
     req.withConnection(c -> channel[0] = c.channel());
     return channel[0];
   }

@@ -1,6 +1,7 @@
 package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.broker.Broker;
+import io.micro.sidecar.core.broker.HttpBroker;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.health.ProbeResult;
 import io.micro.sidecar.core.registry.Registry;
@@ -11,6 +12,7 @@ import io.micro.sidecar.server.websocket.FanOut;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
@@ -45,7 +47,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
     this.rpc = new RpcHandler(client, bodies, budget);
     this.broker = new BrokerHandler(broker, bodies, sessions, fanOut);
     this.health = new HealthHandler(appHealth.map(p -> p), ready);
-    this.peers = broker instanceof io.micro.sidecar.core.broker.HttpBroker http
+    this.peers = broker instanceof HttpBroker http
         ? new PeerDeliveryHandler(http, bodies) : null;
     this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC
         ? new CatchAllRpcHandler(client, config.namespace(), bodies, budget) : null;
@@ -79,7 +81,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
 
   /** A query parameter's first value, as Go's {@code FormValue} reads it; null when missing or empty. */
   static String param(QueryStringDecoder uri, String name) {
-    java.util.List<String> values = uri.parameters().get(name);
+    List<String> values = uri.parameters().get(name);
     return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
   }
 }

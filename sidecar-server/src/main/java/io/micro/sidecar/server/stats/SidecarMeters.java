@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.stats;
 
+import io.micro.sidecar.server.http.BufferBudget;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,7 +46,7 @@ final class SidecarMeters implements AutoCloseable {
         .description("The most direct memory Netty may reserve").register(registry);
   }
 
-  void budget(io.micro.sidecar.server.http.BufferBudget budget) {
+  void budget(BufferBudget budget) {
     Gauge.builder("sidecar.buffered", budget, b -> b.used()).baseUnit("bytes")
         .description("Request bodies being read and answers not yet taken by clients (--max_buffered_bytes bounds it)")
         .register(registry);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.GcInfo;
 import io.micro.sidecar.core.broker.BrokerStats;
 import io.micro.sidecar.core.metrics.CallOutcome;
 import io.micro.sidecar.core.metrics.PoolStats;
@@ -153,8 +154,8 @@ final class StatsCodec {
     for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
       gc.collections += Math.max(0, bean.getCollectionCount());
       gc.totalMillis += Math.max(0, bean.getCollectionTime());
-      if (bean instanceof com.sun.management.GarbageCollectorMXBean sun) {
-        com.sun.management.GcInfo info = sun.getLastGcInfo();
+      if (bean instanceof com.sun.management.GarbageCollectorMXBean sun) { // fully qualified: name clash
+        GcInfo info = sun.getLastGcInfo();
         if (info != null && info.getEndTime() > lastEnd) {
           lastEnd = info.getEndTime();
           gc.lastPauseMillis = info.getDuration();

@@ -6,10 +6,11 @@ import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.selector.Selector;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micro.sidecar.server.http.BufferBudget;
 import io.micro.sidecar.server.http.ExchangeRecorder;
 import io.micro.sidecar.server.trace.TraceParent;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -65,7 +66,7 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
 
   /** Starts reporting the registry's cache age, the broker's counters, the pool and the selector. */
   /** Reports the buffering budget: bytes held and work refused for want of room. */
-  public void budget(io.micro.sidecar.server.http.BufferBudget budget) {
+  public void budget(BufferBudget budget) {
     sidecarMeters.budget(budget);
   }
 

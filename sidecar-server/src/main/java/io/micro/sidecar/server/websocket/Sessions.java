@@ -2,6 +2,7 @@ package io.micro.sidecar.server.websocket;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -63,7 +64,7 @@ public final class Sessions {
           out.sendClose(GOING_AWAY, "sidecar shutting down")
               .subscribe(null, e -> done.tryEmitEmpty(), done::tryEmitEmpty);
         });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         // its event loop is already gone, and the connection with it
         done.tryEmitEmpty();
       }

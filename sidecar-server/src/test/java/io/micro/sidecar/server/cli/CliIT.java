@@ -3,8 +3,6 @@ package io.micro.sidecar.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.micro.sidecar.core.config.HostPort;
-import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Endpoint;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
@@ -13,8 +11,10 @@ import io.micro.sidecar.core.registry.Value;
 import io.micro.sidecar.server.Main;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
+import io.micro.sidecar.server.testing.TestSidecars;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -46,7 +46,7 @@ class CliIT {
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local());
+    sidecar = Sidecar.start(TestSidecars.local());
     address = "127.0.0.1:" + sidecar.port();
     app = JsonRpcApp.start("greeter-1");
   }
@@ -99,7 +99,7 @@ class CliIT {
       try (in) {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
     });
   }

@@ -12,7 +12,9 @@ import io.micro.sidecar.core.config.SidecarConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class MicroCliTest {
@@ -127,7 +129,7 @@ class MicroCliTest {
   void etcdTakesItsEndpointsFromFlagOrEnvironment() {
     assertThat(run("--registry=etcd", "--registry_address", "10.0.0.1:2379,10.0.0.2:2379", "sidecar")).isZero();
     assertThat(started.registry()).isEqualTo(new RegistryConfig(RegistryConfig.Kind.ETCD,
-        java.util.List.of("10.0.0.1:2379", "10.0.0.2:2379")));
+        List.of("10.0.0.1:2379", "10.0.0.2:2379")));
     assertThat(run(Map.of("MICRO_REGISTRY", "etcd"), "sidecar")).isZero();
     assertThat(started.registry().kind()).isEqualTo(RegistryConfig.Kind.ETCD);
   }
@@ -337,7 +339,7 @@ class MicroCliTest {
     assertThat(proxy.uri("HTTPS://sidecar.example:443")).hasToString("HTTPS://sidecar.example:443");
     assertThat(proxy.uri(":8081")).hasToString("http://127.0.0.1:8081");
     assertThat(proxy.uri("[::1]:8081").getHost()).isEqualTo("[::1]");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> proxy.uri("http://h:1/registry"))
+    Assertions.assertThatThrownBy(() -> proxy.uri("http://h:1/registry"))
         .hasMessageContaining("'--proxy_address': 'http://h:1/registry' (expected: host:port");
   }
 

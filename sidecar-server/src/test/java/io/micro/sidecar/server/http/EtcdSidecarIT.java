@@ -3,11 +3,14 @@ package io.micro.sidecar.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.testing.EtcdCluster;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.JsonRpcApp;
+import io.micro.sidecar.server.testing.TestSidecars;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,7 +33,7 @@ class EtcdSidecarIT {
   static void start() {
     etcd = EtcdCluster.start(1);
     RegistryConfig registry = new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints());
-    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local().withRegistry(registry);
+    SidecarConfig config = TestSidecars.local().withRegistry(registry);
     a = Sidecar.start(config);
     b = Sidecar.start(config);
   }
@@ -53,9 +56,9 @@ class EtcdSidecarIT {
   void aSidecarStartedWhileEtcdIsDownServesAndRegistersItsAppWhenEtcdArrives() throws Exception {
     try (EtcdCluster later = EtcdCluster.start(1)) {
       later.stop(0);
-      SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
+      SidecarConfig config = TestSidecars.local()
           .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, later.endpoints()))
-          .withApp(new io.micro.sidecar.core.config.AppConfig("early", new HostPort("127.0.0.1", 9090)));
+          .withApp(new AppConfig("early", new HostPort("127.0.0.1", 9090)));
       try (Sidecar s = Sidecar.start(config)) {
         HttpResponse<String> r = send(s, "GET", "/registry", null);
         assertThat(r.statusCode()).isEqualTo(200);
@@ -71,9 +74,9 @@ class EtcdSidecarIT {
 
   @Test
   void theAppsOwnRegistrationDeletedByAnyoneElseComesBackButOneTakenOverHttpStaysDeleted() throws Exception {
-    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
+    SidecarConfig config = TestSidecars.local()
         .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints()))
-        .withApp(new io.micro.sidecar.core.config.AppConfig("own.app", new HostPort("127.0.0.1", 9090)));
+        .withApp(new AppConfig("own.app", new HostPort("127.0.0.1", 9090)));
     try (Sidecar s = Sidecar.start(config)) {
       String id = s.app().orElseThrow().nodes().get(0).id();
       String key = "/micro-registry/own.app/" + id;
@@ -102,9 +105,9 @@ class EtcdSidecarIT {
 
   @Test
   void aRegistrationWithoutTtlOutlivesTheSidecarThatTookItAndOneWithTtlDoesNot() throws Exception {
-    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
+    SidecarConfig config = TestSidecars.local()
         .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints()))
-        .withApp(new io.micro.sidecar.core.config.AppConfig("short.lived", new HostPort("127.0.0.1", 9090)));
+        .withApp(new AppConfig("short.lived", new HostPort("127.0.0.1", 9090)));
     String forever = "{\"Name\":\"registered.once\",\"Nodes\":[{\"Port\":9093,\"Address\":\"127.0.0.1\",\"Id\":\"once-1\"}]}";
     String heartbeat = "{\"Name\":\"heart.beat\",\"Nodes\":[{\"Port\":9094,\"Address\":\"127.0.0.1\",\"Id\":\"beat-1\"}]}";
     String appKey;
@@ -128,8 +131,8 @@ class EtcdSidecarIT {
 
   @Test
   void nodesOfBothLayoutsAreCalledAndTheGoMicroPrefixWritesItsNodeForm() throws Exception {
-    try (io.micro.sidecar.server.testing.JsonRpcApp modern = io.micro.sidecar.server.testing.JsonRpcApp.start("modern-1");
-         io.micro.sidecar.server.testing.JsonRpcApp old = io.micro.sidecar.server.testing.JsonRpcApp.start("old-1")) {
+    try (JsonRpcApp modern = JsonRpcApp.start("modern-1");
+         JsonRpcApp old = JsonRpcApp.start("old-1")) {
       // go-micro 1.11 and later: /micro/registry/, the port inside the address
       etcd.etcdctl("put", "/micro/registry/go.micro.srv.modern/modern-1", "{\"name\":\"go.micro.srv.modern\","
           + "\"version\":\"latest\",\"nodes\":[{\"id\":\"modern-1\",\"address\":\"127.0.0.1:" + modern.port() + "\"}]}");
@@ -145,7 +148,7 @@ class EtcdSidecarIT {
         });
       }
     }
-    SidecarConfig config = io.micro.sidecar.server.testing.TestSidecars.local()
+    SidecarConfig config = TestSidecars.local()
         .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints(), "/micro/registry/"));
     try (Sidecar s = Sidecar.start(config)) {
       String body = "{\"Name\":\"written.modern\",\"Nodes\":[{\"Port\":9095,\"Address\":\"127.0.0.1\",\"Id\":\"wm-1\"}]}";

@@ -6,13 +6,14 @@ import static org.awaitility.Awaitility.await;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
-import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.TestSidecars;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,10 +39,10 @@ class HealthIT {
           return status == 0 ? Mono.never() : res.status(status).sendString(Mono.just("status " + status)).then();
         }))
         .bindNow();
-    HealthConfig health = new HealthConfig(java.util.Optional.of(
+    HealthConfig health = new HealthConfig(Optional.of(
         URI.create("http://127.0.0.1:" + app.port() + "/_status/health")),
         Duration.ofMillis(100), Duration.ofMillis(300), 3, 1);
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+    sidecar = Sidecar.start(TestSidecars.local()
         .withApp(new AppConfig("foo", new HostPort("127.0.0.1", app.port())))
         .withHealth(health));
   }

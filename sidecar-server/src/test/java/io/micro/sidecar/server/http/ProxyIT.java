@@ -2,31 +2,42 @@ package io.micro.sidecar.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.TestSidecars;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 
@@ -38,7 +49,7 @@ class ProxyIT {
   static final Map<String, String> seen = new ConcurrentHashMap<>();
   static final long BIG = 50L * 1024 * 1024;
   static final int CHUNK = 64 * 1024;
-  static final java.util.concurrent.atomic.AtomicLong produced = new java.util.concurrent.atomic.AtomicLong();
+  static final AtomicLong produced = new AtomicLong();
   static final BlockingQueue<Integer> appSawClose = new LinkedBlockingQueue<>();
   static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -54,11 +65,11 @@ class ProxyIT {
             })
             .get("/foo/hang", (req, res) -> Mono.never())
             .get("/foo/big", (req, res) -> res.header("Content-Length", Long.toString(BIG))
-                .send(reactor.core.publisher.Flux.range(0, (int) (BIG / CHUNK)).map(i -> {
+                .send(Flux.range(0, (int) (BIG / CHUNK)).map(i -> {
                   produced.addAndGet(CHUNK);
                   byte[] b = new byte[CHUNK];
-                  java.util.Arrays.fill(b, (byte) ('a' + i % 26));
-                  return io.netty.buffer.Unpooled.wrappedBuffer(b);
+                  Arrays.fill(b, (byte) ('a' + i % 26));
+                  return Unpooled.wrappedBuffer(b);
                 }), b -> false))
             .route(req -> true, (req, res) -> req.receive().aggregate().asString().defaultIfEmpty("").flatMap(body -> {
               seen.clear();
@@ -72,8 +83,8 @@ class ProxyIT {
                   .sendString(Mono.just(req.method().name() + " " + req.uri() + " " + body.length())).then();
             })))
         .bindNow();
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local().withHandler(SidecarConfig.Handler.PROXY)
-        .withClient(io.micro.sidecar.core.config.ClientConfig.DEFAULT.withRequestTimeout(Duration.ofSeconds(2))));
+    sidecar = Sidecar.start(TestSidecars.local().withHandler(SidecarConfig.Handler.PROXY)
+        .withClient(ClientConfig.DEFAULT.withRequestTimeout(Duration.ofSeconds(2))));
     Node node = new Node("app-1", "127.0.0.1", app.port(), null);
     for (String name : List.of("go.micro.srv.foo", "go.micro.srv.v1.foo")) {
       sidecar.registry().register(new Service(name, "", null, null, List.of(node)), Registry.NO_TTL).block();
@@ -145,12 +156,12 @@ class ProxyIT {
   @Test
   void aFiftyMebibyteAnswerStreamsBackAndTheAppWaitsForASlowClient() throws Exception {
     produced.set(0);
-    try (java.net.Socket s = new java.net.Socket("127.0.0.1", sidecar.port())) {
+    try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
       s.setSoTimeout(10_000);
       s.setReceiveBufferSize(64 * 1024);
       s.getOutputStream().write("GET /foo/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
           .getBytes(StandardCharsets.US_ASCII));
-      java.io.InputStream in = s.getInputStream();
+      InputStream in = s.getInputStream();
       StringBuilder head = new StringBuilder();
       while (!head.toString().endsWith("\r\n\r\n")) {
         head.append((char) in.read());
@@ -164,7 +175,7 @@ class ProxyIT {
         ahead = Math.max(ahead, produced.get() - read);
         if (read % (4 * 1024 * 1024) < n) {
           // a slow client: the sidecar must pause the app rather than hold the answer for it
-          java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+          LockSupport.parkNanos(20_000_000);
         }
       }
       assertThat(read).isEqualTo(BIG);
@@ -179,15 +190,15 @@ class ProxyIT {
     // an HTTP/1.0-style app: no Content-Length, no chunks, the body ends with the connection
     try (ServerSocket raw = new ServerSocket(0)) {
       Thread app = new Thread(() -> {
-        try (java.net.Socket c = raw.accept()) {
-          java.io.InputStream in = c.getInputStream();
+        try (Socket c = raw.accept()) {
+          InputStream in = c.getInputStream();
           StringBuilder head = new StringBuilder();
           while (!head.toString().endsWith("\r\n\r\n")) {
             head.append((char) in.read());
           }
           c.getOutputStream().write(("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n"
               + "the body ends when the app closes").getBytes(StandardCharsets.US_ASCII));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
           // the test fails on what the client got
         }
       });
@@ -206,13 +217,13 @@ class ProxyIT {
     // 48 MiB at about 8 MiB/s: three times the 2 s deadline, which starts once the request is all sent
     int size = 48 * 1024 * 1024;
     byte[] chunk = new byte[256 * 1024];
-    java.util.Arrays.fill(chunk, (byte) 'u');
+    Arrays.fill(chunk, (byte) 'u');
     HttpRequest upload = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/foo/slow-upload"))
         .timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.fromPublisher(reactor.adapter.JdkFlowAdapter.publisherToFlowPublisher(
-            reactor.core.publisher.Flux.range(0, size / chunk.length)
+        .POST(HttpRequest.BodyPublishers.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(
+            Flux.range(0, size / chunk.length)
                 .delayElements(Duration.ofMillis(30))
-                .map(i -> java.nio.ByteBuffer.wrap(chunk))), size))
+                .map(i -> ByteBuffer.wrap(chunk))), size))
         .build();
     HttpResponse<String> r = http.send(upload, HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
@@ -222,7 +233,7 @@ class ProxyIT {
   @Test
   void hopByHopHeadersStayBehind() throws Exception {
     // java.net.http refuses to send Connection, so this one goes through Reactor Netty's client
-    int status = reactor.netty.http.client.HttpClient.create()
+    int status = reactor.netty.http.client.HttpClient.create() // fully qualified: name clash
         .headers(h -> h.add("X-Drop-Me", "1").add("X-Keep", "1").add("Connection", "keep-alive, X-Drop-Me"))
         .get().uri("http://127.0.0.1:" + sidecar.port() + "/foo/x")
         .responseSingle((res, body) -> body.then(Mono.just(res.status().code())))
@@ -254,7 +265,7 @@ class ProxyIT {
   void webSocketsAreProxiedWithCloseCodesPassedThroughBothWays() throws Exception {
     BlockingQueue<String> frames = new LinkedBlockingQueue<>();
     BlockingQueue<Integer> closes = new LinkedBlockingQueue<>();
-    reactor.netty.http.client.HttpClient.create().websocket()
+    reactor.netty.http.client.HttpClient.create().websocket() // fully qualified: name clash
         .uri("ws://127.0.0.1:" + sidecar.port() + "/foo/ws")
         .handle((in, out) -> {
           in.receiveCloseStatus().subscribe(s -> closes.add(s.code()));
@@ -267,11 +278,11 @@ class ProxyIT {
 
     appSawClose.clear();
     BlockingQueue<String> echoed = new LinkedBlockingQueue<>();
-    reactor.netty.http.client.HttpClient.create().websocket()
+    reactor.netty.http.client.HttpClient.create().websocket() // fully qualified: name clash
         .uri("ws://127.0.0.1:" + sidecar.port() + "/foo/ws")
         .handle((in, out) -> {
           // read without cancelling: a cancelled inbound makes the client send a close of its own
-          reactor.core.publisher.Sinks.Empty<Void> echo = reactor.core.publisher.Sinks.empty();
+          Sinks.Empty<Void> echo = Sinks.empty();
           in.receive().asString().subscribe(text -> {
             echoed.add(text);
             echo.tryEmitEmpty();

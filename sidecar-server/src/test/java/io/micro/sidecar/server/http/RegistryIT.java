@@ -3,14 +3,16 @@ package io.micro.sidecar.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.TestSidecars;
+import io.netty.buffer.Unpooled;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.netty.http.websocket.WebsocketInbound;
+import reactor.netty.http.websocket.WebsocketOutbound;
 
 /** {@code /registry} over real HTTP and WebSocket connections (contract §3). */
 class RegistryIT {
@@ -40,7 +45,7 @@ class RegistryIT {
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local());
+    sidecar = Sidecar.start(TestSidecars.local());
     base = "http://127.0.0.1:" + sidecar.port();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
@@ -184,12 +189,12 @@ class RegistryIT {
   @Test
   void aChunkedBodyLargerThanTheLimitIs413Too() {
     byte[] chunk = new byte[64 * 1024];
-    java.util.Arrays.fill(chunk, (byte) ' ');
-    int status = reactor.netty.http.client.HttpClient.create()
+    Arrays.fill(chunk, (byte) ' ');
+    int status = reactor.netty.http.client.HttpClient.create() // fully qualified: name clash
         .post()
         .uri(base + "/registry")
-        .send(reactor.core.publisher.Flux.range(0, 100).map(i -> io.netty.buffer.Unpooled.wrappedBuffer(chunk)))
-        .responseSingle((res, body) -> body.then(reactor.core.publisher.Mono.just(res.status().code())))
+        .send(Flux.range(0, 100).map(i -> Unpooled.wrappedBuffer(chunk)))
+        .responseSingle((res, body) -> body.then(Mono.just(res.status().code())))
         .block(Duration.ofSeconds(10));
     assertThat(status).isEqualTo(413);
   }
@@ -256,10 +261,10 @@ class RegistryIT {
 
   private static Disposable watch(String path, BlockingQueue<String> frames) throws InterruptedException {
     BlockingQueue<Boolean> connected = new LinkedBlockingQueue<>();
-    Disposable d = reactor.netty.http.client.HttpClient.create()
+    Disposable d = reactor.netty.http.client.HttpClient.create() // fully qualified: name clash
         .websocket()
         .uri("ws://127.0.0.1:" + sidecar.port() + path)
-        .handle((WebsocketInbound in, reactor.netty.http.websocket.WebsocketOutbound out) -> {
+        .handle((WebsocketInbound in, WebsocketOutbound out) -> {
           connected.add(true);
           return in.receive().asString().doOnNext(frames::add).then();
         })

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micro.sidecar.core.config.ClientConfig;
-import io.micro.sidecar.core.config.HostPort;
-import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
+import io.micro.sidecar.server.testing.RawHttp;
+import io.micro.sidecar.server.testing.TestSidecars;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
@@ -45,7 +45,7 @@ class RpcIT {
   }
 
   private Sidecar sidecar(ClientConfig client) {
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local().withClient(client));
+    sidecar = Sidecar.start(TestSidecars.local().withClient(client));
     resources.add(sidecar);
     return sidecar;
   }
@@ -91,7 +91,7 @@ class RpcIT {
     // then two that reactor-netty serves: they wait for the direct path's answers and keep their order
     pipelined.append("GET /registry?service=go.micro.srv.example HTTP/1.1\r\nHost: x\r\n\r\n")
         .append("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    String answers = io.micro.sidecar.server.testing.RawHttp.exchange(sidecar.port(),
+    String answers = RawHttp.exchange(sidecar.port(),
         pipelined.toString().getBytes(StandardCharsets.UTF_8));
     assertThat(answers.split("HTTP/1.1 200 OK", -1)).hasSize(5);
     int one = answers.indexOf("Hello one");

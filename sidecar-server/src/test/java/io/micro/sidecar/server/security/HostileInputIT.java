@@ -10,14 +10,21 @@ import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.RawHttp;
 import io.micro.sidecar.server.testing.TestSidecars;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -226,29 +233,29 @@ class HostileInputIT {
 
   @Test
   void aWebSocketOutlivesTheHeaderTimeout() throws Exception {
-    java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
-    java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(
-        java.net.URI.create("ws://127.0.0.1:" + sidecar.port() + "/broker?topic=long"), new java.net.http.WebSocket.Listener() {
+    BlockingQueue<String> got = new LinkedBlockingQueue<>();
+    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(
+        URI.create("ws://127.0.0.1:" + sidecar.port() + "/broker?topic=long"), new WebSocket.Listener() {
           @Override
-          public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence text, boolean last) {
+          public CompletionStage<?> onText(WebSocket w, CharSequence text, boolean last) {
             got.add(text.toString());
             w.request(1);
             return null;
           }
 
           @Override
-          public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+          public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
             got.add("closed " + code);
             return null;
           }
-        }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }).get(10, TimeUnit.SECONDS);
     // frames for four times the header timeout: the deadline is for HTTP headers, not WebSocket traffic
     for (int i = 0; i < 8; i++) {
-      ws.sendText("frame " + i, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
-      assertThat(got.poll(5, java.util.concurrent.TimeUnit.SECONDS)).as("frame %d comes back", i).contains("\"Body\":");
-      org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(250)).until(() -> true);
+      ws.sendText("frame " + i, true).get(5, TimeUnit.SECONDS);
+      assertThat(got.poll(5, TimeUnit.SECONDS)).as("frame %d comes back", i).contains("\"Body\":");
+      Awaitility.await().pollDelay(Duration.ofMillis(250)).until(() -> true);
     }
-    ws.sendClose(1000, "done").get(5, java.util.concurrent.TimeUnit.SECONDS);
+    ws.sendClose(1000, "done").get(5, TimeUnit.SECONDS);
   }
 
   @Test

@@ -4,14 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micro.sidecar.core.config.SecurityConfig;
+import io.micro.sidecar.core.registry.Registry;
+import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.TestCerts;
 import io.micro.sidecar.server.testing.TestSidecars;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
@@ -36,8 +42,8 @@ class SecurityIT {
 
   @AfterAll
   static void clean() throws Exception {
-    try (var files = java.nio.file.Files.walk(certs.dir())) {
-      files.sorted(java.util.Comparator.reverseOrder()).map(java.nio.file.Path::toFile).forEach(File::delete);
+    try (var files = Files.walk(certs.dir())) {
+      files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
     }
   }
 
@@ -128,9 +134,9 @@ class SecurityIT {
       assertThat(curl(base + "/healthz")).as("probes need no token").isEqualTo("0|ok\n");
 
       // the token is the sidecar's own: an app called with it never sees it
-      try (io.micro.sidecar.server.testing.JsonRpcApp app = io.micro.sidecar.server.testing.JsonRpcApp.start("app-1")) {
-        s.registry().register(new io.micro.sidecar.core.registry.Service("go.micro.srv.app", "", null, null,
-            List.of(app.node())), io.micro.sidecar.core.registry.Registry.NO_TTL).block(Duration.ofSeconds(5));
+      try (JsonRpcApp app = JsonRpcApp.start("app-1")) {
+        s.registry().register(new Service("go.micro.srv.app", "", null, null,
+            List.of(app.node())), Registry.NO_TTL).block(Duration.ofSeconds(5));
         assertThat(curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer " + token,
             "-H", "Content-Type: application/json", "-d", "{\"service\":\"go.micro.srv.app\",\"method\":\"A.Call\"}",
             base + "/rpc")).isEqualTo("0|200");

@@ -3,10 +3,14 @@ package io.micro.sidecar.server.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micro.sidecar.core.config.ObservabilityConfig;
+import io.micro.sidecar.core.config.SecurityConfig;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.TestSidecars;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -64,8 +68,8 @@ class AccessLogIT {
 
   @Test
   void theGuardsRefusalsAreLoggedAndCountedLikeAnyAnswer() throws Exception {
-    io.micro.sidecar.core.config.SecurityConfig token =
-        io.micro.sidecar.core.config.SecurityConfig.DEFAULT.withApiToken("s3cret", false);
+    SecurityConfig token =
+        SecurityConfig.DEFAULT.withApiToken("s3cret", false);
     try (Sidecar s = Sidecar.start(TestSidecars.local().withSecurity(token)
         .withObservability(ObservabilityConfig.DEFAULT.withStats(true)))) {
       assertThat(get(s, "/registry?service=refused")).isEqualTo(401);
@@ -78,7 +82,7 @@ class AccessLogIT {
       assertThat(stats.statusCode()).isEqualTo(200);
       // the two refusals are in the window's 40x count, as any answer is
       long refused = 0;
-      for (com.fasterxml.jackson.databind.JsonNode c : new com.fasterxml.jackson.databind.ObjectMapper()
+      for (JsonNode c : new ObjectMapper()
           .readTree(stats.body()).path("counters")) {
         refused += c.path("status_codes").path("40x").asLong();
       }
@@ -96,7 +100,7 @@ class AccessLogIT {
   }
 
   /** Copies to the real stderr too, so a failing run still shows everything. */
-  private static final class TeeStream extends java.io.OutputStream {
+  private static final class TeeStream extends OutputStream {
     private final PrintStream out;
     private final ByteArrayOutputStream copy;
 

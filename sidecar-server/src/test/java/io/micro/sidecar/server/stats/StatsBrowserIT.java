@@ -63,7 +63,7 @@ class StatsBrowserIT {
     assertThat(post(base + "/greeter/error", "{}")).isEqualTo(500);
     assertThat(get(base + "/")).isEqualTo(404);
     assertThat(get(base + "/registry?service=nope")).isEqualTo(404);
-    Disposable subscriber = reactor.netty.http.client.HttpClient.create()
+    Disposable subscriber = reactor.netty.http.client.HttpClient.create() // fully qualified: name clash
         .websocket().uri(base.replace("http", "ws") + "/broker?topic=news")
         .handle((in, out) -> in.receive().then())
         .subscribe();

@@ -9,9 +9,11 @@ import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.broker.BrokerStats;
 import io.micro.sidecar.core.broker.Message;
-import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.TestSidecars;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,11 +21,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +49,7 @@ class BrokerIT {
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local());
+    sidecar = Sidecar.start(TestSidecars.local());
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -67,7 +72,7 @@ class BrokerIT {
   }
 
   /** Awaits with a short poll, for loops that wait many times for something that takes milliseconds. */
-  static org.awaitility.core.ConditionFactory soon() {
+  static ConditionFactory soon() {
     return await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2));
   }
 
@@ -171,20 +176,20 @@ class BrokerIT {
   void aPublishAnswersAlikeWithALengthOrChunked() throws Exception {
     try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar, "/broker?topic=alike"))) {
       awaitSubscribers(sidecar, "alike", 1);
-      List<String> answers = new java.util.ArrayList<>();
+      List<String> answers = new ArrayList<>();
       for (boolean chunked : new boolean[] {false, true}) {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", sidecar.port())) {
+        try (Socket socket = new Socket("127.0.0.1", sidecar.port())) {
           String head = "POST /broker?topic=alike HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Path: " + (chunked ? "chunked" : "length")
               + "\r\n" + (chunked ? "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" : "Content-Length: 2\r\n\r\nhi");
           socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-          java.io.InputStream in = socket.getInputStream();
+          InputStream in = socket.getInputStream();
           StringBuilder answer = new StringBuilder();
           while (!answer.toString().endsWith("\r\n\r\n")) {
             int b = in.read();
             assertThat(b).as("answer so far: %s", answer).isNotNegative();
             answer.append((char) b);
           }
-          answers.add(answer.toString().toLowerCase(java.util.Locale.ROOT));
+          answers.add(answer.toString().toLowerCase(Locale.ROOT));
         }
         JsonNode frame = JSON.readTree(take(sub.frames));
         assertThat(frame.get("Header").get("X-Path").asText()).isEqualTo(chunked ? "chunked" : "length");
@@ -286,7 +291,7 @@ class BrokerIT {
 
   @Test
   void aStalledSubscriberDropsItsOldestWhileAnotherReceivesEverything() throws Exception {
-    try (Sidecar small = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+    try (Sidecar small = Sidecar.start(TestSidecars.local()
         .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.DROP_OLDEST).withPending(PENDING, 64L << 20)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(small.port(), "/broker?topic=firehose", 4096);
            NettyWebSocket fast = new NettyWebSocket(ws(small, "/broker?topic=firehose"))) {
@@ -326,7 +331,7 @@ class BrokerIT {
 
   @Test
   void underTheClosePolicyASubscriberPastItsPendingBytesIsClosedWith1013() throws Exception {
-    try (Sidecar strict = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+    try (Sidecar strict = Sidecar.start(TestSidecars.local()
         .withBroker(new BrokerConfig(16, BrokerConfig.Overflow.CLOSE).withPending(PENDING, 64L << 20)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(strict.port(), "/broker?topic=strict", 4096);
            NettyWebSocket fast = new NettyWebSocket(ws(strict, "/broker?topic=strict"))) {
@@ -366,7 +371,7 @@ class BrokerIT {
   void aBurstReachesAReaderWholeWhileAStalledSubscriberIsCutOff() throws Exception {
     long limit = 8L << 20;
     int count = 20_000;
-    try (Sidecar s = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+    try (Sidecar s = Sidecar.start(TestSidecars.local()
         .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.CLOSE).withPending(limit, 64L << 20)))) {
       try (RawWebSocket stalled = RawWebSocket.connect(s.port(), "/broker?topic=burst", 4096);
            NettyWebSocket reader = new NettyWebSocket(ws(s, "/broker?topic=burst"))) {
@@ -404,7 +409,7 @@ class BrokerIT {
   void pastTheBrokerWideCapTheLargestPendingSubscriberIsCutFirst() throws Exception {
     long limit = 4L << 20;
     long cap = 5L << 20;
-    try (Sidecar s = Sidecar.start(io.micro.sidecar.server.testing.TestSidecars.local()
+    try (Sidecar s = Sidecar.start(TestSidecars.local()
         .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.DROP_OLDEST).withPending(limit, cap)))) {
       // two stalled subscribers on two topics
       try (RawWebSocket big = RawWebSocket.connect(s.port(), "/broker?topic=big", 4096);
@@ -450,8 +455,8 @@ class BrokerIT {
   void aMessageJustUnderTheLimitGoesThrough() throws Exception {
     try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=edge", 0)) {
       byte[] payload = new byte[16 * 1024];
-      c.send(RawWebSocket.BINARY, false, java.util.Arrays.copyOf(payload, 8 * 1024));
-      c.send(RawWebSocket.CONTINUATION, true, java.util.Arrays.copyOf(payload, 8 * 1024));
+      c.send(RawWebSocket.BINARY, false, Arrays.copyOf(payload, 8 * 1024));
+      c.send(RawWebSocket.CONTINUATION, true, Arrays.copyOf(payload, 8 * 1024));
       RawWebSocket.Frame f = c.read();
       assertThat(JSON.readTree(f.text()).get("Body").binaryValue()).hasSize(16 * 1024);
     }

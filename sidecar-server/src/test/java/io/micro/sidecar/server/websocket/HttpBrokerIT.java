@@ -6,8 +6,10 @@ import static io.micro.sidecar.server.websocket.BrokerIT.ws;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.broker.HttpBroker;
+import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.RegistryConfig;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Node;
@@ -17,6 +19,9 @@ import io.micro.sidecar.core.testing.EtcdCluster;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.TestSidecars;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class HttpBrokerIT {
 
   static final Duration WAIT = Duration.ofSeconds(15);
-  static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+  static final HttpClient HTTP = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
   static final String BROADCAST = "ff.http.broadcast";
 
@@ -49,7 +54,7 @@ class HttpBrokerIT {
     config = TestSidecars.local()
         .withRegistry(new RegistryConfig(RegistryConfig.Kind.ETCD, etcd.endpoints()))
         .withBroker(BrokerConfig.DEFAULT.withHttp(""))
-        .withObservability(io.micro.sidecar.core.config.ObservabilityConfig.DEFAULT.withStats(true));
+        .withObservability(ObservabilityConfig.DEFAULT.withStats(true));
     a = Sidecar.start(config);
     b = Sidecar.start(config);
   }
@@ -62,10 +67,10 @@ class HttpBrokerIT {
   }
 
   static HttpResponse<String> send(Sidecar s, String method, String path, String body, String... headers) throws Exception {
-    java.net.http.HttpRequest.Builder r = java.net.http.HttpRequest.newBuilder(
-            java.net.URI.create("http://127.0.0.1:" + s.port() + path)).timeout(WAIT)
-        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
-            : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder r = HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + s.port() + path)).timeout(WAIT)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     if (headers.length > 0) {
       r.headers(headers);
     }
@@ -145,9 +150,9 @@ class HttpBrokerIT {
         assertThat(body(take(onA.frames))).isEqualTo("m" + i);
       }
     }
-    com.fasterxml.jackson.databind.JsonNode onB = BrokerIT.JSON.readTree(
+    JsonNode onB = BrokerIT.JSON.readTree(
         send(b, "GET", "/stats", null, "Accept", "application/json").body()).path("broker");
-    com.fasterxml.jackson.databind.JsonNode onA = BrokerIT.JSON.readTree(
+    JsonNode onA = BrokerIT.JSON.readTree(
         send(a, "GET", "/stats", null, "Accept", "application/json").body()).path("broker");
     // b published three messages and posted each to a; a handed each to its subscriber
     assertThat(onB.path("published").asLong()).isGreaterThanOrEqualTo(3);

@@ -14,8 +14,12 @@ import io.micro.sidecar.core.testing.EtcdCluster;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.TestCerts;
 import io.micro.sidecar.server.testing.TestSidecars;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,8 +52,8 @@ class HttpBrokerTlsIT {
   @AfterAll
   static void stop() throws Exception {
     etcd.close();
-    try (var files = java.nio.file.Files.walk(certs.dir())) {
-      files.sorted(java.util.Comparator.reverseOrder()).map(java.nio.file.Path::toFile).forEach(java.io.File::delete);
+    try (var files = Files.walk(certs.dir())) {
+      files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
     }
   }
 

@@ -2,11 +2,14 @@ package io.micro.sidecar.server.websocket;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -75,7 +78,7 @@ final class RawWebSocket implements AutoCloseable {
     int status = Integer.parseInt(text.substring(9, 12));
     if (status != 101) {
       // not upgraded: read the (small, Content-Length delimited) body too
-      String lower = text.toLowerCase(java.util.Locale.ROOT);
+      String lower = text.toLowerCase(Locale.ROOT);
       int at = lower.indexOf("content-length:");
       if (at >= 0) {
         int length = Integer.parseInt(lower.substring(at + 15, lower.indexOf('\r', at)).trim());
@@ -138,7 +141,7 @@ final class RawWebSocket implements AutoCloseable {
           return f.payload.length >= 2 ? ((f.payload[0] & 0xff) << 8) | (f.payload[1] & 0xff) : 1005;
         }
       }
-    } catch (java.io.EOFException | java.net.SocketException e) {
+    } catch (EOFException | SocketException e) {
       return -1;
     }
   }

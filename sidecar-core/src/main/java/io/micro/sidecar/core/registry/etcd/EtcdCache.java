@@ -18,6 +18,7 @@ import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.RegistryEvent;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.ServiceCodec;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -423,7 +424,7 @@ final class EtcdCache implements AutoCloseable {
   }
 
   static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, java.nio.charset.StandardCharsets.UTF_8);
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
   }
 
   String prefix() {

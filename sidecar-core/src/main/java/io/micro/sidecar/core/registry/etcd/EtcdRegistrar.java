@@ -5,10 +5,14 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
+import io.micro.sidecar.core.config.HostPort;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.ServiceCodec;
@@ -19,12 +23,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.util.retry.Retry;
 
@@ -70,11 +80,11 @@ final class EtcdRegistrar implements AutoCloseable {
   private final Disposable sweeper;
   private boolean closed;
 
-  private final java.util.function.Predicate<String> missing;
+  private final Predicate<String> missing;
 
   /** @param missing on the loop: whether the watched copy knows etcd to lack a key (someone deleted it) */
   EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl,
-                java.util.function.Predicate<String> missing) {
+                Predicate<String> missing) {
     this.missing = missing;
     this.client = client;
     this.prefix = prefix;
@@ -90,7 +100,7 @@ final class EtcdRegistrar implements AutoCloseable {
    */
   private byte[] encode(Service service, Node node) {
     Node written = prefix.equals(EtcdRegistry.GO_MICRO) && node.port() > 0
-        ? new Node(node.id(), new io.micro.sidecar.core.config.HostPort(node.address(), node.port()).toString(), 0,
+        ? new Node(node.id(), new HostPort(node.address(), node.port()).toString(), 0,
             node.metadata())
         : node;
     return ServiceCodec.encode(service.withNodes(List.of(written)));
@@ -140,8 +150,8 @@ final class EtcdRegistrar implements AutoCloseable {
     // Written on its own subscription: a caller that gives up only marks the registration abandoned, so
     // the batch in flight lands first and then everything written is deleted again (all or none).
     List<Own> written = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
-    reactor.core.publisher.Sinks.One<Long> result = reactor.core.publisher.Sinks.one();
+    AtomicBoolean abandoned = new AtomicBoolean();
+    Sinks.One<Long> result = Sinks.one();
     Flux.fromIterable(writes).buffer(TXN_OPS)
         .concatMap(batch -> abandoned.get() ? Mono.<Long>empty()
             : putAll(batch, PutOption.DEFAULT).publishOn(loop).doOnNext(r -> written.addAll(batch)))
@@ -161,19 +171,19 @@ final class EtcdRegistrar implements AutoCloseable {
 
   /** Writes one batch (at most {@link #TXN_OPS} keys) in one transaction; completes with its revision. */
   private Mono<Long> putAll(List<Own> batch, PutOption option) {
-    return txn(batch.stream().map(o -> io.etcd.jetcd.op.Op.put(EtcdCache.bytes(o.key), ByteSequence.from(o.value), option)))
+    return txn(batch.stream().map(o -> Op.put(EtcdCache.bytes(o.key), ByteSequence.from(o.value), option)))
         .map(r -> r.getHeader().getRevision());
   }
 
-  private Mono<io.etcd.jetcd.kv.TxnResponse> txn(java.util.stream.Stream<io.etcd.jetcd.op.Op> ops) {
-    io.etcd.jetcd.op.Op[] all = ops.toArray(io.etcd.jetcd.op.Op[]::new);
+  private Mono<TxnResponse> txn(Stream<Op> ops) {
+    Op[] all = ops.toArray(Op[]::new);
     return call(() -> client.getKVClient().txn().Then(all).commit());
   }
 
   /** Deletes keys written for a registration that did not complete, in transactions of {@link #TXN_OPS}. */
   private void deleteAll(Service service, List<Own> written) {
     Flux.fromIterable(written).buffer(TXN_OPS).concatMap(batch -> txn(batch.stream()
-            .map(o -> io.etcd.jetcd.op.Op.delete(EtcdCache.bytes(o.key), io.etcd.jetcd.options.DeleteOption.DEFAULT))))
+            .map(o -> Op.delete(EtcdCache.bytes(o.key), DeleteOption.DEFAULT))))
         .subscribe(r -> { }, e -> log.warn("removing a registration of {} that did not complete failed: {}",
             service.name(), e.toString()));
   }
@@ -423,7 +433,7 @@ final class EtcdRegistrar implements AutoCloseable {
   }
 
   /** One etcd call, retried a few times on failure or on silence, never blocking a jetcd thread. */
-  private static <T> Mono<T> call(java.util.function.Supplier<java.util.concurrent.CompletableFuture<T>> request) {
+  private static <T> Mono<T> call(Supplier<CompletableFuture<T>> request) {
     return Mono.fromFuture(request)
         .timeout(ATTEMPT_TIMEOUT)
         .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1)));
@@ -451,7 +461,7 @@ final class EtcdRegistrar implements AutoCloseable {
     }
   }
 
-  private <T> Mono<T> onWorker(java.util.function.Supplier<Mono<T>> work) {
+  private <T> Mono<T> onWorker(Supplier<Mono<T>> work) {
     return Mono.defer(work).subscribeOn(loop);
   }
 

@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
@@ -107,8 +109,8 @@ class EtcdRegistryIT {
 
   private void assertAbandonedLeavesNothing(EtcdCluster etcd, EtcdRegistry a, Duration ttl) throws Exception {
     Service big = many("abandoned", 40_000);
-    java.util.concurrent.atomic.AtomicReference<reactor.core.Disposable> registering = new java.util.concurrent.atomic.AtomicReference<>();
-    reactor.core.Disposable watching = a.watch()
+    AtomicReference<Disposable> registering = new AtomicReference<>();
+    Disposable watching = a.watch()
         .filter(e -> e.service().name().equals("abandoned"))
         .take(1)
         .subscribe(first -> registering.get().dispose());
@@ -278,7 +280,7 @@ class EtcdRegistryIT {
     EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
     await().atMost(WAIT).until(() -> a.ready() && b.ready());
 
-    List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
     int registered = 0;
     for (int i = 0; i < 60; i++) {
       if (i == 10) {
