@@ -3,7 +3,7 @@
 #   app direct, sidecar /rpc, sidecar catch-all rpc, sidecar proxy handler, nginx and haproxy as
 #   reverse proxies to the same app. Prints a table and, with --write, puts it in docs/benchmarks.md.
 #
-#   sidecar-bench/load/run.sh [--write] [--duration 10s] [--connections 64] [--threads 2]
+#   sidecar-bench/load/run.sh [--write] [--duration 10s] [--connections 64] [--threads 2] [--rounds 3]
 #
 # The "app" is nginx answering a fixed go-micro JSON-RPC reply to every request (one worker), so the
 # app costs as little CPU as possible and the proxies are what is measured. Installs wrk, nginx-light
@@ -11,13 +11,14 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-duration=10s; connections=64; threads=2; write=
+duration=10s; connections=64; threads=2; rounds=3; write=
 while [ $# -gt 0 ]; do
   case "$1" in
     --write) write=1 ;;
     --duration) duration=$2; shift ;;
     --connections) connections=$2; shift ;;
     --threads) threads=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -214,26 +215,40 @@ latency_targets=(
 lat_rows=()
 direct_p50=; direct_p90=; direct_p99=
 rss_fixed_kb=0
+# 15 s at the same rate first: at a low rate the JIT keeps recompiling for a while (the throughput runs
+# profiled the code under saturation), and p99 falls round after round until it settles
 for t in "${latency_targets[@]}"; do
   IFS='|' read -r name url body <<< "$t"
-  # 15 s at the same rate first: at a low rate the JIT keeps recompiling for a while (the throughput
-  # runs profiled the code under saturation), and p99 falls round after round until it settles
   hey -z 15s -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url" > /dev/null
-  out=$(hey -z "$duration" -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url")
-  pct() { awk -v p="$1" '$1 == p"%" && $2 == "in" {printf "%.3f", $3 * 1000}' <<< "$out"; }
-  p50=$(pct 50); p90=$(pct 90); p99=$(pct 99)
-  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<< "$out")
-  bad=$(awk '/\[[0-9]+\]/ && $1 != "[200]" {n += $2} END {print n + 0}' <<< "$out")
-  if [ "$name" = "app direct" ]; then direct_p50=$p50; direct_p90=$p90; direct_p99=$p99; fi
-  if [ "$name" = "sidecar /rpc" ]; then rss_fixed_kb=$(ps -o rss= -p $rpc_pid | tr -d ' '); fi
-  lat_rows+=("$name|$rps|$p50|$p90|$p99|$bad")
 done
-lat_table="| target | requests/s | p50 ms | p90 ms | p99 ms | added p50 | added p90 | added p99 | non-200 |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+# then $rounds rounds, each target in turn: this machine's noise comes in spells of seconds that can
+# hit any one target's run (haproxy's included); the median of the rounds is reported
+declare -A lat
+for r in $(seq 1 "$rounds"); do
+  for t in "${latency_targets[@]}"; do
+    IFS='|' read -r name url body <<< "$t"
+    out=$(hey -z "$duration" -c 16 -q 62.5 -m POST -T application/json -d "$body" "$url")
+    pct() { awk -v p="$1" '$1 == p"%" && $2 == "in" {printf "%.3f", $3 * 1000}' <<< "$out"; }
+    lat[$name|p50]+="$(pct 50) "; lat[$name|p90]+="$(pct 90) "; lat[$name|p99]+="$(pct 99) "
+    lat[$name|rps]+="$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<< "$out") "
+    lat[$name|bad]=$(( ${lat[$name|bad]:-0} + $(awk '/\[[0-9]+\]/ && $1 != "[200]" {n += $2} END {print n + 0}' <<< "$out") ))
+    if [ "$name" = "sidecar /rpc" ]; then rss_fixed_kb=$(ps -o rss= -p $rpc_pid | tr -d ' '); fi
+  done
+done
+median() { tr ' ' '\n' <<< "$1" | awk 'NF' | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+for t in "${latency_targets[@]}"; do
+  IFS='|' read -r name url body <<< "$t"
+  p50=$(median "${lat[$name|p50]}"); p90=$(median "${lat[$name|p90]}"); p99=$(median "${lat[$name|p99]}")
+  rps=$(median "${lat[$name|rps]}")
+  if [ "$name" = "app direct" ]; then direct_p50=$p50; direct_p90=$p90; direct_p99=$p99; fi
+  lat_rows+=("$name|$rps|$p50|$p90|$p99|${lat[$name|bad]}|$(sed 's/ *$//; s/ / · /g' <<< "${lat[$name|p99]}")")
+done
+lat_table="| target | requests/s | p50 ms | p90 ms | p99 ms | added p50 | added p90 | added p99 | p99 of each round | non-200 |
+|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
 for r in "${lat_rows[@]}"; do
-  IFS='|' read -r name rps p50 p90 p99 bad <<< "$r"
+  IFS='|' read -r name rps p50 p90 p99 bad each <<< "$r"
   add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
-  lat_table+=$'\n'"| $name | $rps | $p50 | $p90 | $p99 | $(add "$p50" "$direct_p50") | $(add "$p90" "$direct_p90") | $(add "$p99" "$direct_p99") | $bad |"
+  lat_table+=$'\n'"| $name | $rps | $p50 | $p90 | $p99 | $(add "$p50" "$direct_p50") | $(add "$p90" "$direct_p90") | $(add "$p99" "$direct_p99") | $each | $bad |"
 done
 
 machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(java -version 2>&1 | head -1)"
@@ -251,7 +266,7 @@ echo "Machine: $machine"
 echo "wrk -t$threads -c$connections -d$duration --latency, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "$table"
 echo
-echo "Latency at 1,000 requests/s (hey -c 16 -q 62.5, 1 KiB bodies), added over app direct:"
+echo "Latency at 1,000 requests/s (hey -c 16 -q 62.5, 1 KiB bodies), median of $rounds rounds, added over app direct:"
 echo "$lat_table"
 echo "$summary"
 
@@ -259,14 +274,14 @@ if [ -n "$write" ]; then
   doc="$root/docs/benchmarks.md"
   block="<!-- load:begin -->
 Run $(date -u +%Y-%m-%d) on: $machine.
-Command: \`sidecar-bench/load/run.sh --write --duration $duration --connections $connections --threads $threads\`
+Command: \`sidecar-bench/load/run.sh --write --duration $duration --connections $connections --threads $threads --rounds $rounds\`
 (\`wrk -t$threads -c$connections -d$duration --latency\`, POST with a JSON body; the app is nginx returning a fixed JSON-RPC reply).
 
 (a) Throughput, \`wrk -t$threads -c$connections -d$duration --latency\`; CPU µs/request is the serving process's CPU time (user + system) over the run divided by the requests it answered (— where nginx serves the app and the proxy in one worker):
 
 $table
 
-(b) Latency at a fixed 1,000 requests/s, \`hey -z $duration -c 16 -q 62.5 -m POST\` with a 1 KiB JSON body; \"added\" is over app direct in the same run, in ms:
+(b) Latency at a fixed 1,000 requests/s, \`hey -z $duration -c 16 -q 62.5 -m POST\` with a 1 KiB JSON body, each target warmed 15 s at that rate, then $rounds rounds of every target in turn; each figure is the median over the rounds; \"added\" is over app direct in the same run, in ms:
 
 $lat_table
 

@@ -33,14 +33,12 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
@@ -48,14 +46,15 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
 /**
- * One running sidecar. It owns, in start order, its event loops, registry, broker, pool of
- * connections to apps, HTTP server and the app's registration, and releases them in reverse in {@link #close()}.
+ * One running sidecar. It owns, in start order, its telemetry, event loops, registry, pool of connections
+ * to apps, broker, the app's registration and HTTP server, each pushed on one {@link Closer} as it starts
+ * and released from it in reverse: by a start that fails part-way, and by {@link #close()}.
  *
  * <p>Shutdown (SIGTERM, SIGINT or {@link #close()}) goes: not ready; deregister the app; keep
  * serving for the shutdown delay while that propagates; close WebSockets with 1001; stop accepting;
  * answer every request from then on with {@code Connection: close}, giving idle keep-alive connections
- * up to a second to send a last one; let in-flight requests finish and close what is left; close the
- * broker, the registry, the pool and the loops. It takes at most the
+ * up to a second to send a last one; let in-flight requests finish and close what is left; release
+ * the rest in reverse of start (the broker, the pool, the registry, the loops). It takes at most the
  * shutdown grace; what is left then is cut.
  *
  * <p>{@link #start} and {@link #close} block the calling thread (main, a shutdown hook or a test),
@@ -70,79 +69,78 @@ public final class Sidecar implements AutoCloseable {
   private static final Duration DRAIN_SETTLE = Duration.ofSeconds(1);
 
   private final SidecarConfig config;
-  private final LoopResources loops;
   private final Registry registry;
   private final Broker broker;
-  private final AppConnections connections;
   private final Sessions sessions;
   private final DisposableServer server;
   /** Every open client connection, for the drain. */
   private final ChannelGroup channels;
   private final Optional<AppRegistration> app;
   private final DirectPath direct;
-  private Telemetry telemetry;
-  private FanOut fanOut;
+  private final FanOut fanOut;
+  private final Readiness readiness;
+  /** Everything started, released in reverse by {@link #close()} once requests have drained. */
+  private final Closer closer;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Sinks.Empty<Void> onClose = Sinks.empty();
-  private volatile boolean ready = true;
-  /** True once the listener is closed: every answer from then on carries {@code Connection: close}. */
-  private volatile boolean draining;
 
-  private Sidecar(SidecarConfig config, LoopResources loops, Registry registry, Broker broker,
-                  AppConnections connections, Sessions sessions, DisposableServer server, ChannelGroup channels,
-                  Optional<AppRegistration> app, DirectPath direct) {
-    this.direct = direct;
-    this.channels = channels;
+  private Sidecar(SidecarConfig config, Registry registry, Broker broker, Sessions sessions, DisposableServer server,
+                  ChannelGroup channels, Optional<AppRegistration> app, DirectPath direct, FanOut fanOut,
+                  Readiness readiness, Closer closer) {
     this.config = config;
-    this.loops = loops;
     this.registry = registry;
     this.broker = broker;
-    this.connections = connections;
     this.sessions = sessions;
     this.server = server;
+    this.channels = channels;
     this.app = app;
+    this.direct = direct;
+    this.fanOut = fanOut;
+    this.readiness = readiness;
+    this.closer = closer;
   }
 
-  /** Starts a sidecar and returns once it accepts connections; the app's registration goes on in the background. */
+  /**
+   * Starts a sidecar and returns once it accepts connections; the app's registration goes on in the
+   * background. Each part is pushed on one {@link Closer} as it starts: a start that fails releases, in
+   * reverse, everything it had started, the app's registration and health checks included.
+   */
   public static Sidecar start(SidecarConfig config) {
-    LoopResources loops = LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true);
-    Registry registry = null;
-    Broker broker = null;
-    AppConnections connections = null;
-    DisposableServer server = null;
-    DirectPath direct = null;
-    Telemetry telemetry = new Telemetry(config.observability());
+    Closer closer = new Closer();
     try {
-      registry = registry(config);
-      connections = new AppConnections(config.client(), loops, telemetry.calls(), config.security().appTrust());
-      broker = config.broker().kind() == BrokerConfig.Kind.HTTP
+      Telemetry telemetry = closer.push("telemetry", new Telemetry(config.observability()), Telemetry::close);
+      LoopResources loops = closer.push("the event loops",
+          LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true),
+          l -> l.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT));
+      Registry registry = closer.push("the registry", registry(config), Registry::close);
+      AppConnections connections = closer.push("the connection pool",
+          new AppConnections(config.client(), loops, telemetry.calls(), config.security().appTrust()),
+          AppConnections::close);
+      Broker broker = closer.push("the broker", config.broker().kind() == BrokerConfig.Kind.HTTP
           ? HttpBroker.create(config.broker(), registry, peers(config, connections), config.client().requestTimeout())
-          : Broker.memory(config.broker());
+          : Broker.memory(config.broker()), Broker::close);
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
       telemetry.watch(registry, broker, connections, balancer.selector());
       RpcClient client = new RpcClient(connections, balancer, config.client());
       Sessions sessions = new Sessions();
-      Optional<AppRegistration> app = Optional.empty();
-      if (config.app().isPresent()) {
-        app = Optional.of(new AppRegistration(config.app().get(), config.health(), registry, connections.http(),
-            config.lifecycle().registerInterval()));
-      }
-      Sidecar[] self = new Sidecar[1];
+      Optional<AppRegistration> app = config.app().map(a -> closer.push("the app's registration",
+          new AppRegistration(a, config.health(), registry, connections.http(), config.lifecycle().registerInterval()),
+          AppRegistration::close));
+      Readiness readiness = new Readiness();
       // In-flight requests are tracked in this group so that stopping the server can wait for them.
       ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
       BufferBudget budget = new BufferBudget(config.limits().maxBufferedBytes());
       ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
       telemetry.budget(budget);
-      BooleanSupplier draining = () -> self[0] != null && self[0].draining;
       FanOut fanOut = new FanOut(config.broker());
       Routes routes = new Routes(config, registry, broker, client, balancer, connections,
-          app.map(a -> (Supplier<Mono<ProbeResult>>) a::probeNow),
-          sessions, () -> self[0] != null && self[0].ready, budget, fanOut);
+          app.map(a -> (Supplier<Mono<ProbeResult>>) a::probeNow), sessions, readiness::ready, budget, fanOut);
       // the guard covers /stats and /metrics like any route; telemetry hears everything, the guard's refusals too
-      Guard guard = new Guard(config.security(), draining, telemetry.endpoints(routes));
-      direct = new DirectPath(config, guard, telemetry, budget, client, balancer, connections, broker, draining);
+      Guard guard = new Guard(config.security(), readiness::draining, telemetry.endpoints(routes));
+      DirectPath direct = new DirectPath(config, guard, telemetry, budget, client, balancer, connections, broker,
+          readiness::draining);
       HttpServer http = HttpServer.create()
           .runOn(loops)
           .channelGroup(channels)
@@ -156,29 +154,14 @@ public final class Sidecar implements AutoCloseable {
       http = config.listen().anyHost()
           ? http.bindAddress(() -> new InetSocketAddress(config.listen().port()))
           : http.host(config.listen().host()).port(config.listen().port());
-      server = http.bindNow(START_TIMEOUT);
+      // a server already stopped by the drain returns at once
+      DisposableServer server = closer.push("the server", http.bindNow(START_TIMEOUT), s -> s.disposeNow(RELEASE_TIMEOUT));
       if (broker instanceof HttpBroker peers) {
         peers.listening(config.broker().advertiseHost(config.listen()), server.port(), config.security().tls().isPresent());
       }
-      self[0] = new Sidecar(config, loops, registry, broker, connections, sessions, server, channels, app, direct);
-      self[0].telemetry = telemetry;
-      self[0].fanOut = fanOut;
-      return self[0];
+      return new Sidecar(config, registry, broker, sessions, server, channels, app, direct, fanOut, readiness, closer);
     } catch (RuntimeException e) {
-      if (server != null) {
-        server.disposeNow(RELEASE_TIMEOUT);
-      }
-      if (connections != null) {
-        connections.close();
-      }
-      if (broker != null) {
-        broker.close();
-      }
-      if (registry != null) {
-        registry.close();
-      }
-      loops.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT);
-      telemetry.close();
+      closer.closeAll(System.nanoTime() + RELEASE_TIMEOUT.multipliedBy(2).toNanos());
       throw e;
     }
   }
@@ -261,7 +244,7 @@ public final class Sidecar implements AutoCloseable {
 
   /** False from the moment shutdown begins. */
   public boolean ready() {
-    return ready;
+    return readiness.ready();
   }
 
   /** Completes once {@link #close()} has released everything. */
@@ -278,11 +261,10 @@ public final class Sidecar implements AutoCloseable {
     }
     long deadline = System.nanoTime() + config.lifecycle().shutdownGrace().toNanos();
     try {
-      ready = false;
+      readiness.stopping();
       log.info("shutting down: deregistering, then serving {} more before draining",
           config.lifecycle().shutdownDelay());
       app.ifPresent(a -> a.deregisterNow(remaining(deadline, RELEASE_TIMEOUT)));
-      app.ifPresent(AppRegistration::close);
       pause(config.lifecycle().shutdownDelay(), deadline);
       int open = sessions.size();
       sessions.closeAll().block(remaining(deadline, RELEASE_TIMEOUT));
@@ -292,7 +274,7 @@ public final class Sidecar implements AutoCloseable {
       // Stop accepting first, then answer with Connection: close: a client told to reconnect finds the port
       // closed (a clean refusal) rather than a connection the listener's close resets under its request.
       server.channel().close().awaitUninterruptibly(RELEASE_TIMEOUT.toMillis());
-      draining = true;
+      readiness.drain();
       // Keep-alive connections get a moment to send one more request, answered with Connection: close,
       // instead of being closed under a request already on its way.
       long settle = System.nanoTime() + remaining(deadline, DRAIN_SETTLE).toNanos();
@@ -309,27 +291,13 @@ public final class Sidecar implements AutoCloseable {
       } catch (IllegalStateException e) {
         log.warn("requests still in flight at the end of the shutdown grace were cut: {}", e.getMessage());
       }
-      broker.close();
-      // what is left runs within the grace too: a registry that cannot reach etcd must not hold the exit
-      bounded("the registry", registry::close, remaining(deadline, RELEASE_TIMEOUT.multipliedBy(2)));
-      bounded("the connection pool", connections::close, remaining(deadline, RELEASE_TIMEOUT));
-      loops.disposeLater(Duration.ZERO, remaining(deadline, RELEASE_TIMEOUT)).block(RELEASE_TIMEOUT);
-      telemetry.close();
+      // the rest in reverse of start, within the grace too
+      closer.closeAll(Math.max(deadline, System.nanoTime() + RELEASE_TIMEOUT.toNanos()));
       log.info("sidecar stopped");
     } catch (RuntimeException e) {
       log.warn("shutdown cut short: {}", e.toString());
     } finally {
       onClose.tryEmitEmpty();
-    }
-  }
-
-  /** Runs a blocking release on its own thread and stops waiting for it after {@code atMost}. */
-  private static void bounded(String what, Runnable release, Duration atMost) {
-    try {
-      Mono.fromRunnable(release).subscribeOn(Schedulers.boundedElastic())
-          .block(atMost.isZero() ? Duration.ofMillis(1) : atMost);
-    } catch (RuntimeException e) {
-      log.warn("closing {} did not finish within the shutdown grace: {}", what, e.toString());
     }
   }
 

@@ -1,12 +1,15 @@
 package io.micro.sidecar.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.CapturedStderr;
 import io.micro.sidecar.server.testing.TestSidecars;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,6 +30,9 @@ class HealthIT {
 
   /** 0 = hang, anything else = that status. */
   private final AtomicInteger healthStatus = new AtomicInteger(200);
+  /** Health probes of the sidecar each test starts. */
+  private final AtomicInteger probes = new AtomicInteger();
+
   private final HttpClient http = HttpClient.newHttpClient();
   private DisposableServer app;
   private Sidecar sidecar;
@@ -35,6 +41,7 @@ class HealthIT {
   void start() {
     app = HttpServer.create().host("127.0.0.1").port(0)
         .route(r -> r.get("/_status/health", (req, res) -> {
+          probes.incrementAndGet();
           int status = healthStatus.get();
           return status == 0 ? Mono.never() : res.status(status).sendString(Mono.just("status " + status)).then();
         }))
@@ -60,6 +67,26 @@ class HealthIT {
 
   private boolean registered() throws Exception {
     return get("/registry?service=foo").statusCode() == 200;
+  }
+
+  @Test
+  void aStartThatFailsLeavesNoHealthChecksBehind() {
+    // one failed probe is enough for a checker to log the node by name
+    HealthConfig health = new HealthConfig(Optional.of(
+        URI.create("http://127.0.0.1:" + app.port() + "/_status/health")), Duration.ofMillis(100),
+        Duration.ofMillis(300), 1, 1);
+    try (CapturedStderr stderr = CapturedStderr.install()) {
+      // the port is taken (by this test's sidecar): binding fails after the app's registration began
+      assertThatThrownBy(() -> Sidecar.start(SidecarConfig.of(new HostPort("127.0.0.1", sidecar.port()))
+          .withApp(new AppConfig("orphan", new HostPort("127.0.0.1", app.port())))
+          .withHealth(health)))
+          .isInstanceOf(RuntimeException.class);
+      // five intervals of the running sidecar's checks, at the same pace, pass first
+      int seen = probes.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() >= seen + 5);
+      assertThat(stderr.text()).as("no health check of the failed start's app node ran on")
+          .doesNotContainPattern("app node orphan-\\S+ unhealthy");
+    }
   }
 
   @Test

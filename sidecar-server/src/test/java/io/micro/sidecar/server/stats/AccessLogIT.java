@@ -8,15 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.config.SecurityConfig;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.CapturedStderr;
 import io.micro.sidecar.server.testing.TestSidecars;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,24 +23,20 @@ import org.junit.jupiter.api.Test;
 class AccessLogIT {
 
   private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
-  private PrintStream original;
+  private CapturedStderr stderr;
 
   @BeforeEach
   void capture() {
-    original = System.err;
-    System.setErr(new PrintStream(new TeeStream(original, captured), true, StandardCharsets.UTF_8));
+    stderr = CapturedStderr.install();
   }
 
   @AfterEach
   void restore() {
-    System.setErr(original);
+    stderr.close();
   }
 
   private String log() {
-    synchronized (captured) {
-      return captured.toString(StandardCharsets.UTF_8);
-    }
+    return stderr.text();
   }
 
   private static int get(Sidecar s, String path, String... headers) throws Exception {
@@ -97,32 +90,5 @@ class AccessLogIT {
       assertThat(get(s, "/healthz")).isEqualTo(200);
     }
     assertThat(log()).doesNotContain("/registry?service=quiet");
-  }
-
-  /** Copies to the real stderr too, so a failing run still shows everything. */
-  private static final class TeeStream extends OutputStream {
-    private final PrintStream out;
-    private final ByteArrayOutputStream copy;
-
-    TeeStream(PrintStream out, ByteArrayOutputStream copy) {
-      this.out = out;
-      this.copy = copy;
-    }
-
-    @Override
-    public void write(int b) {
-      out.write(b);
-      synchronized (copy) {
-        copy.write(b);
-      }
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      out.write(b, off, len);
-      synchronized (copy) {
-        copy.write(b, off, len);
-      }
-    }
   }
 }
