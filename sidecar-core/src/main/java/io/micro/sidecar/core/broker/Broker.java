@@ -90,6 +90,19 @@ public interface Broker extends AutoCloseable {
     return ServiceCodec.validTopic(name);
   }
 
+  /**
+   * {@code topic} when it is {@link #validTopic valid}.
+   *
+   * @throws IllegalArgumentException naming the rule, for a name that is not
+   */
+  static String requireTopic(String topic) {
+    if (!validTopic(topic)) {
+      throw new IllegalArgumentException("topic: " + (topic == null || topic.isEmpty() ? "empty" : "invalid")
+          + " (expected: 1 to " + MAX_TOPIC + " characters, no control characters)");
+    }
+    return topic;
+  }
+
   /** Deliveries to other sidecars ({@code --broker=http}); empty for a broker that has no peers. */
   default Optional<PeerStats> peers() {
     return Optional.empty();

@@ -92,7 +92,7 @@ public final class HttpBroker implements Broker {
   @Override
   public Mono<Void> publish(String topic, Message message) {
     return Mono.defer(() -> {
-      String name = SinkBroker.requireTopic(topic);
+      String name = Broker.requireTopic(topic);
       Objects.requireNonNull(message, "message");
       if (closed) {
         return Mono.error(new IllegalStateException("broker: closed (expected: a running sidecar)"));
@@ -166,7 +166,7 @@ public final class HttpBroker implements Broker {
   @Override
   public Flux<Message> subscribe(String topic, String queue) {
     return Flux.defer(() -> {
-      String name = SinkBroker.requireTopic(topic);
+      String name = Broker.requireTopic(topic);
       String q = queue == null || queue.isEmpty() ? null : queue;
       return local.subscribe(name, q)
           .doOnSubscribe(s -> nodes.join(name, q))
@@ -176,7 +176,7 @@ public final class HttpBroker implements Broker {
 
   @Override
   public Subscription attach(String topic, String queue, Receiver receiver) {
-    String name = SinkBroker.requireTopic(topic);
+    String name = Broker.requireTopic(topic);
     String q = queue == null || queue.isEmpty() ? null : queue;
     Subscription local = this.local.attach(name, q, receiver);
     nodes.join(name, q);

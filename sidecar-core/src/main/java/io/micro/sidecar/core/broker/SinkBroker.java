@@ -53,7 +53,7 @@ final class SinkBroker implements Broker {
   @Override
   public Mono<Void> publish(String topic, Message message) {
     return Mono.fromRunnable(() -> {
-      String name = requireTopic(topic);
+      String name = Broker.requireTopic(topic);
       Objects.requireNonNull(message, "message");
       if (closed) {
         throw new IllegalStateException("broker: closed (expected: a running sidecar)");
@@ -77,7 +77,7 @@ final class SinkBroker implements Broker {
     if (closed) {
       return false;
     }
-    Topic t = topics.get(requireTopic(topic));
+    Topic t = topics.get(Broker.requireTopic(topic));
     if (t != null) {
       t.publish(message, plain, groups);
     }
@@ -86,14 +86,14 @@ final class SinkBroker implements Broker {
 
   /** The queue groups of {@code topic} that have members right now. */
   Set<String> queues(String topic) {
-    Topic t = topics.get(requireTopic(topic));
+    Topic t = topics.get(Broker.requireTopic(topic));
     return t == null ? Set.of() : t.members.groups.keySet();
   }
 
   @Override
   public Flux<Message> subscribe(String topic, String queue) {
     return Flux.defer(() -> {
-      Subscriber s = new Subscriber(requireTopic(topic), queue == null || queue.isEmpty() ? null : queue, null);
+      Subscriber s = new Subscriber(Broker.requireTopic(topic), queue == null || queue.isEmpty() ? null : queue, null);
       Flux<Message> messages = (s.close
           // Under CLOSE the buffer never overflows (offer ends the subscriber first); without an
           // overflow callback it passes that error on at once instead of after what it holds.
@@ -111,7 +111,7 @@ final class SinkBroker implements Broker {
 
   @Override
   public Subscription attach(String topic, String queue, Receiver receiver) {
-    Subscriber s = new Subscriber(requireTopic(topic), queue == null || queue.isEmpty() ? null : queue,
+    Subscriber s = new Subscriber(Broker.requireTopic(topic), queue == null || queue.isEmpty() ? null : queue,
         Objects.requireNonNull(receiver, "receiver"));
     join(s);
     return new Subscription() {
@@ -154,7 +154,7 @@ final class SinkBroker implements Broker {
 
   @Override
   public BrokerStats stats(String topic) {
-    Topic t = topics.get(requireTopic(topic));
+    Topic t = topics.get(Broker.requireTopic(topic));
     if (t == null) {
       return BrokerStats.EMPTY;
     }
@@ -210,19 +210,6 @@ final class SinkBroker implements Broker {
       return t.members.all.isEmpty() ? null : t;
     });
   }
-
-  /**
-   * A topic as the original took it (contract §7): any non-empty string of at most
-   * {@value Broker#MAX_TOPIC} characters without control characters, such as {@code devices/42/telemetry}.
-   */
-  static String requireTopic(String topic) {
-    if (!Broker.validTopic(topic)) {
-      throw new IllegalArgumentException("topic: " + (topic == null || topic.isEmpty() ? "empty" : "invalid")
-          + " (expected: 1 to " + Broker.MAX_TOPIC + " characters, no control characters)");
-    }
-    return topic;
-  }
-
 
   /** One topic's subscribers; removed from the map with its last one and never reused after. */
   private final class Topic {
