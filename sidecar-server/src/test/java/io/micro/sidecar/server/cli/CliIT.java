@@ -9,9 +9,8 @@ import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.Value;
 import io.micro.sidecar.server.Main;
-import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
-import io.micro.sidecar.server.testing.TestSidecars;
+import io.micro.sidecar.server.testing.RunningSidecar;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,6 +30,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The CLI as a user runs it (contract §9): the real {@code micro} main class in a child process,
@@ -40,13 +40,14 @@ class CliIT {
 
   private static final String GREETER = "go.micro.srv.greeter";
 
-  static Sidecar sidecar;
   static JsonRpcApp app;
   static String address;
 
+  @RegisterExtension
+  static final RunningSidecar sidecar = RunningSidecar.local();
+
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(TestSidecars.local());
     address = "127.0.0.1:" + sidecar.port();
     app = JsonRpcApp.start("greeter-1");
   }
@@ -54,7 +55,6 @@ class CliIT {
   @AfterAll
   static void stop() {
     app.close();
-    sidecar.close();
   }
 
   @AfterEach

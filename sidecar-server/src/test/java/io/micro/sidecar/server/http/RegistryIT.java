@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micro.sidecar.core.config.SidecarConfig;
-import io.micro.sidecar.server.Sidecar;
-import io.micro.sidecar.server.testing.TestSidecars;
+import io.micro.sidecar.server.testing.RunningSidecar;
 import io.netty.buffer.Unpooled;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,10 +15,10 @@ import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import reactor.core.Disposable;
@@ -39,20 +38,14 @@ class RegistryIT {
   static final String EXAMPLE_ANSWER = "[{\"name\":\"foo.bar\",\"version\":\"\",\"metadata\":null,\"endpoints\":null,"
       + "\"nodes\":[{\"id\":\"foo.bar-017da09a-734f-11e5-8136-68a86d0d36b6\",\"address\":\"127.0.0.1\",\"port\":9091,\"metadata\":null}]}]";
 
-  static Sidecar sidecar;
-  static HttpClient http;
+  @RegisterExtension
+  static final RunningSidecar sidecar = RunningSidecar.local();
+  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   static String base;
 
   @BeforeAll
   static void start() {
-    sidecar = Sidecar.start(TestSidecars.local());
-    base = "http://127.0.0.1:" + sidecar.port();
-    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  }
-
-  @AfterAll
-  static void stop() {
-    sidecar.close();
+    base = sidecar.url("");
   }
 
   @AfterEach

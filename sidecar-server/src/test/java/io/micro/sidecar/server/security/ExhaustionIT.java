@@ -10,6 +10,7 @@ import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.RawHttp;
+import io.micro.sidecar.server.testing.RunningSidecar;
 import io.micro.sidecar.server.testing.TestSidecars;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
@@ -28,6 +29,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What one client could once do to exhaust the sidecar, done over raw sockets. After each hostile
@@ -44,21 +46,21 @@ class ExhaustionIT {
   private static final long SLACK = 8L * 1024 * 1024;
   private static final long BUDGET = 20L * 1024 * 1024;
 
-  static Sidecar sidecar;
   static JsonRpcApp app;
+
+  @RegisterExtension
+  static final RunningSidecar sidecar = RunningSidecar.with(c -> c.withLimits(LimitsConfig.DEFAULT
+      .withTimeouts(Duration.ofMillis(500), Duration.ofSeconds(1)).withMaxBufferedBytes(BUDGET)));
 
   @BeforeAll
   static void start() {
     app = JsonRpcApp.start("example-1");
-    sidecar = Sidecar.start(TestSidecars.local().withLimits(LimitsConfig.DEFAULT
-        .withTimeouts(Duration.ofMillis(500), Duration.ofSeconds(1)).withMaxBufferedBytes(BUDGET)));
     sidecar.registry().register(new Service("go.micro.srv.example", "", null, null, List.of(app.node())), Registry.NO_TTL)
         .block(Duration.ofSeconds(5));
   }
 
   @AfterAll
   static void stop() {
-    sidecar.close();
     app.close();
   }
 

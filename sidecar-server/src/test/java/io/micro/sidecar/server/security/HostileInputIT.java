@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micro.sidecar.core.config.LimitsConfig;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
-import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.RawHttp;
-import io.micro.sidecar.server.testing.TestSidecars;
+import io.micro.sidecar.server.testing.RunningSidecar;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -28,6 +27,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -39,21 +39,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class HostileInputIT {
 
-  static Sidecar sidecar;
   static JsonRpcApp app;
+
+  @RegisterExtension
+  static final RunningSidecar sidecar = RunningSidecar.with(c -> c
+      .withLimits(LimitsConfig.DEFAULT.withTimeouts(Duration.ofMillis(500), Duration.ofSeconds(30))));
 
   @BeforeAll
   static void start() {
     app = JsonRpcApp.start("example-1");
-    sidecar = Sidecar.start(TestSidecars.local()
-        .withLimits(LimitsConfig.DEFAULT.withTimeouts(Duration.ofMillis(500), Duration.ofSeconds(30))));
     sidecar.registry().register(new Service("go.micro.srv.example", "", null, null, List.of(app.node())), Registry.NO_TTL)
         .block(Duration.ofSeconds(5));
   }
 
   @AfterAll
   static void stop() {
-    sidecar.close();
     app.close();
   }
 

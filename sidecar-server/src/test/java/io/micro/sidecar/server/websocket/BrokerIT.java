@@ -11,6 +11,7 @@ import io.micro.sidecar.core.broker.BrokerStats;
 import io.micro.sidecar.core.broker.Message;
 import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.server.Sidecar;
+import io.micro.sidecar.server.testing.RunningSidecar;
 import io.micro.sidecar.server.testing.TestSidecars;
 import java.io.InputStream;
 import java.net.Socket;
@@ -29,9 +30,8 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import reactor.netty.DisposableServer;
@@ -44,19 +44,9 @@ class BrokerIT {
   static final ObjectMapper JSON = new ObjectMapper();
   static final Duration WAIT = Duration.ofSeconds(10);
 
-  static Sidecar sidecar;
-  static HttpClient http;
-
-  @BeforeAll
-  static void start() {
-    sidecar = Sidecar.start(TestSidecars.local());
-    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  }
-
-  @AfterAll
-  static void stop() {
-    sidecar.close();
-  }
+  @RegisterExtension
+  static final RunningSidecar sidecar = RunningSidecar.local();
+  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   static String ws(Sidecar s, String pathAndQuery) {
     return "ws://127.0.0.1:" + s.port() + pathAndQuery;
@@ -101,7 +91,7 @@ class BrokerIT {
 
   @Test
   void theGoClientFlowWithReactorNettyReadsBackItsOwnHelloWorld() throws Exception {
-    try (NettyWebSocket c = new NettyWebSocket(ws(sidecar, "/broker?topic=go-netty"))) {
+    try (NettyWebSocket c = new NettyWebSocket(ws(sidecar.get(), "/broker?topic=go-netty"))) {
       c.send("hello world");
       assertThat(take(c.frames)).isEqualTo(HELLO_FRAME);
       c.send("hello world");
@@ -112,7 +102,7 @@ class BrokerIT {
 
   @Test
   void theGoClientFlowWithTheJdkClientReadsBackItsOwnHelloWorld() throws Exception {
-    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=go-jdk"))) {
+    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar.get(), "/broker?topic=go-jdk"))) {
       c.sendText("hello world");
       assertThat(take(c.frames)).isEqualTo(HELLO_FRAME);
     }
@@ -154,7 +144,7 @@ class BrokerIT {
       c.send(RawWebSocket.TEXT, true, new byte[] {'a', (byte) 0xC3, (byte) 0x28});
       assertThat(c.readUntilClose()).as("text that is not UTF-8").isEqualTo(1007);
     }
-    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=utf8"))) {
+    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar.get(), "/broker?topic=utf8"))) {
       c.sendText("still fine");
       assertThat(take(c.frames)).contains("\"Body\":\"c3RpbGwgZmluZQ==\"");
     }
@@ -162,7 +152,7 @@ class BrokerIT {
 
   @Test
   void binaryFramesArePublishedWithTheUpgradeRequestsContentType() throws Exception {
-    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar, "/broker?topic=typed"), "Content-Type", "application/octet-stream")) {
+    try (JdkWebSocket c = JdkWebSocket.connect(ws(sidecar.get(), "/broker?topic=typed"), "Content-Type", "application/octet-stream")) {
       c.sendBinary(new byte[] {0, (byte) 0xff, 42});
       assertThat(take(c.frames)).isEqualTo("{\"Header\":{\"Content-Type\":\"application/octet-stream\"},\"Body\":\"AP8q\"}");
     }
@@ -174,8 +164,8 @@ class BrokerIT {
    */
   @Test
   void aPublishAnswersAlikeWithALengthOrChunked() throws Exception {
-    try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar, "/broker?topic=alike"))) {
-      awaitSubscribers(sidecar, "alike", 1);
+    try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar.get(), "/broker?topic=alike"))) {
+      awaitSubscribers(sidecar.get(), "alike", 1);
       List<String> answers = new ArrayList<>();
       for (boolean chunked : new boolean[] {false, true}) {
         try (Socket socket = new Socket("127.0.0.1", sidecar.port())) {
@@ -203,9 +193,9 @@ class BrokerIT {
 
   @Test
   void postPublishesTheBodyWithEveryRequestHeader() throws Exception {
-    try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar, "/broker?topic=foo"))) {
-      awaitSubscribers(sidecar, "foo", 1);
-      HttpResponse<String> r = send(sidecar, "POST", "/broker?topic=foo", "Hello World!",
+    try (JdkWebSocket sub = JdkWebSocket.connect(ws(sidecar.get(), "/broker?topic=foo"))) {
+      awaitSubscribers(sidecar.get(), "foo", 1);
+      HttpResponse<String> r = send(sidecar.get(), "POST", "/broker?topic=foo", "Hello World!",
           "Timestamp", "1499951537", "Content-Type", "application/x-www-form-urlencoded", "x-lower-case", "v");
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).isEmpty();
@@ -225,17 +215,17 @@ class BrokerIT {
   void queueGroupsOverWebSocketsGetEachMessageExactlyOncePerGroup() throws Exception {
     List<NettyWebSocket> a = new ArrayList<>();
     List<NettyWebSocket> b = new ArrayList<>();
-    try (NettyWebSocket plain = new NettyWebSocket(ws(sidecar, "/broker?topic=jobs"))) {
+    try (NettyWebSocket plain = new NettyWebSocket(ws(sidecar.get(), "/broker?topic=jobs"))) {
       for (int i = 0; i < 3; i++) {
-        a.add(new NettyWebSocket(ws(sidecar, "/broker?topic=jobs&queue=a")));
+        a.add(new NettyWebSocket(ws(sidecar.get(), "/broker?topic=jobs&queue=a")));
       }
       for (int i = 0; i < 2; i++) {
-        b.add(new NettyWebSocket(ws(sidecar, "/broker?topic=jobs&queue=b")));
+        b.add(new NettyWebSocket(ws(sidecar.get(), "/broker?topic=jobs&queue=b")));
       }
-      awaitSubscribers(sidecar, "jobs", 6);
+      awaitSubscribers(sidecar.get(), "jobs", 6);
       int n = 60;
       for (int i = 0; i < n; i++) {
-        assertThat(send(sidecar, "POST", "/broker?topic=jobs", "job-" + i).statusCode()).isEqualTo(200);
+        assertThat(send(sidecar.get(), "POST", "/broker?topic=jobs", "job-" + i).statusCode()).isEqualTo(200);
       }
       List<String> all = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -265,9 +255,9 @@ class BrokerIT {
     List<NettyWebSocket> clients = new ArrayList<>();
     try {
       for (int i = 0; i < 50; i++) {
-        clients.add(new NettyWebSocket(ws(sidecar, "/broker?topic=crowd")));
+        clients.add(new NettyWebSocket(ws(sidecar.get(), "/broker?topic=crowd")));
       }
-      awaitSubscribers(sidecar, "crowd", 50);
+      awaitSubscribers(sidecar.get(), "crowd", 50);
       List<String> sent = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         sent.add("m" + i);
@@ -440,7 +430,7 @@ class BrokerIT {
   @CsvSource({"one frame,1", "fragments,3"})
   void aMessageOverTheFrameLimitClosesWith1009(String name, int fragments) throws Exception {
     try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=big", 0)) {
-      awaitSubscribers(sidecar, "big", 1);
+      awaitSubscribers(sidecar.get(), "big", 1);
       byte[] part = new byte[(16 * 1024) / fragments + 1024];
       for (int i = 0; i < fragments; i++) {
         c.send(i == 0 ? RawWebSocket.BINARY : RawWebSocket.CONTINUATION, i == fragments - 1, part);
@@ -448,7 +438,7 @@ class BrokerIT {
       assertThat(c.readUntilClose()).isEqualTo(1009);
     }
     await().atMost(WAIT).until(() -> sidecar.broker().stats("big").equals(BrokerStats.EMPTY));
-    assertHealthy(sidecar);
+    assertHealthy(sidecar.get());
   }
 
   @Test
@@ -471,7 +461,7 @@ class BrokerIT {
     try (RawWebSocket c = RawWebSocket.connect(sidecar.port(), "/broker?topic=&queue=q", 0)) {
       assertThat(c.status).isEqualTo(400);
     }
-    assertHealthy(sidecar);
+    assertHealthy(sidecar.get());
   }
 
   @ParameterizedTest(name = "{0} {1} -> {2}")
@@ -484,21 +474,21 @@ class BrokerIT {
       "DELETE | /broker?topic=foo    | 405 | Method not allowed",
   })
   void badRequestsGetTheRightStatusAndOneLine(String method, String path, int status, String line) throws Exception {
-    HttpResponse<String> r = send(sidecar, method, path, method.equals("GET") ? null : "x");
+    HttpResponse<String> r = send(sidecar.get(), method, path, method.equals("GET") ? null : "x");
     assertThat(r.statusCode()).isEqualTo(status);
     assertThat(r.body()).isEqualTo(line + "\n");
     assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain"));
     if (status == 405) {
       assertThat(r.headers().firstValue("allow")).hasValue("GET, POST");
     }
-    assertHealthy(sidecar);
+    assertHealthy(sidecar.get());
   }
 
   @Test
   void aPostOverTheBodyLimitIs413() throws Exception {
-    HttpResponse<String> r = send(sidecar, "POST", "/broker?topic=huge", "x".repeat(SidecarConfig.DEFAULT_MAX_BODY_BYTES + 1));
+    HttpResponse<String> r = send(sidecar.get(), "POST", "/broker?topic=huge", "x".repeat(SidecarConfig.DEFAULT_MAX_BODY_BYTES + 1));
     assertThat(r.statusCode()).isEqualTo(413);
-    assertHealthy(sidecar);
+    assertHealthy(sidecar.get());
   }
 
   /** The handler alone on a server of its own, with its own broker, so the broker can close under it. */
