@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AttributeKey;
@@ -65,7 +64,7 @@ public final class LoopClient implements AutoCloseable {
   private final long ttlNanos;
   private final Optional<SslContext> ssl;
   private final int connectMillis;
-  private final Map<EventLoop, Map<String, NodePool>> loops = new ConcurrentHashMap<>();
+  private final Map<EventLoop, Map<PoolKey, NodePool>> loops = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger idle = new AtomicInteger();
   private final AtomicInteger pending = new AtomicInteger();
@@ -173,7 +172,7 @@ public final class LoopClient implements AutoCloseable {
   private NodePool pool(EventLoop loop, Class<? extends Channel> type, String host, int port, boolean streaming) {
     // whole and streamed answers need different pipelines: each has its own connections
     return loops.computeIfAbsent(loop, l -> new HashMap<>())
-        .computeIfAbsent((streaming ? "stream:" : "") + host + ":" + port, k -> {
+        .computeIfAbsent(new PoolKey(host, port, streaming), k -> {
           nodes.incrementAndGet();
           return new NodePool(k, loop, type, host, port, streaming);
         });
@@ -186,9 +185,12 @@ public final class LoopClient implements AutoCloseable {
     loops.forEach((loop, pools) -> loop.execute(() -> pools.values().forEach(NodePool::close)));
   }
 
+  /** A node's pool on one loop: whole and streamed answers need different pipelines, so each has its own. */
+  private record PoolKey(String host, int port, boolean streaming) {}
+
   /** One node's connections on one loop; loop only. */
   private final class NodePool {
-    final String key;
+    final PoolKey key;
     final EventLoop loop;
     final String host;
     final int port;
@@ -199,7 +201,7 @@ public final class LoopClient implements AutoCloseable {
     /** The timer that closes idle connections, while there are any. */
     ScheduledFuture<?> sweep;
 
-    NodePool(String key, EventLoop loop, Class<? extends Channel> type, String host, int port, boolean streaming) {
+    NodePool(PoolKey key, EventLoop loop, Class<? extends Channel> type, String host, int port, boolean streaming) {
       this.key = key;
       this.loop = loop;
       this.host = host.isEmpty() ? "127.0.0.1" : host;
@@ -257,7 +259,7 @@ public final class LoopClient implements AutoCloseable {
           acquire(next);
         } else if (connections == 0 && idleChannels.isEmpty()) {
           // a node gone from use leaves nothing behind; the next call to it makes a new pool
-          Map<String, NodePool> pools = loops.get(loop);
+          Map<PoolKey, NodePool> pools = loops.get(loop);
           if (pools != null && pools.remove(key, this)) {
             nodes.decrementAndGet();
           }
@@ -423,7 +425,7 @@ public final class LoopClient implements AutoCloseable {
     void answered(FullHttpResponse answer) {
       Exchange ex = current;
       current = null;
-      boolean keepAlive = HttpUtil.isKeepAlive(answer);
+      boolean keepAlive = KeepAlive.of(answer);
       if (ex != null) {
         ex.cancelDeadline();
       }
@@ -467,7 +469,7 @@ public final class LoopClient implements AutoCloseable {
         return;
       }
       ex.cancelDeadline();
-      keepAlive = HttpUtil.isKeepAlive(head);
+      keepAlive = KeepAlive.of(head);
       ex.receiver.opened(upstream);
       if (!ex.succeedHead(head)) {
         // nobody wants this answer any more: its body cannot be skipped on a reusable connection
@@ -724,8 +726,8 @@ public final class LoopClient implements AutoCloseable {
 
   /** For tests: the loop a live connection to {@code host:port} belongs to, if this client holds one idle. */
   Optional<EventLoop> idleConnectionLoop(EventLoop loop, String host, int port) {
-    Map<String, NodePool> pools = loops.get(loop);
-    NodePool pool = pools == null ? null : pools.get(host + ":" + port);
+    Map<PoolKey, NodePool> pools = loops.get(loop);
+    NodePool pool = pools == null ? null : pools.get(new PoolKey(host, port, false));
     return pool == null || pool.idleChannels.isEmpty() ? Optional.empty()
         : Optional.of(pool.idleChannels.peekLast().eventLoop());
   }

@@ -5,6 +5,7 @@ import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.rpc.AppConnections;
 import io.micro.sidecar.core.rpc.Balancer;
+import io.micro.sidecar.core.rpc.KeepAlive;
 import io.micro.sidecar.core.rpc.LoopClient;
 import io.micro.sidecar.core.rpc.PathMapper;
 import io.micro.sidecar.core.rpc.RpcClient;
@@ -14,7 +15,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.SocketAddress;
@@ -146,7 +146,7 @@ public final class DirectPath implements ChannelPipelineConfigurer {
         return null;
       }
       int length = admit(req, uri, headers);
-      return length < 0 ? null : new DirectProxy(this, ctx, handler, req, HttpUtil.isKeepAlive(req), length,
+      return length < 0 ? null : new DirectProxy(this, ctx, handler, req, KeepAlive.of(req), length,
           recorder.begin(headers), service);
     }
     String media = rpc ? null : CatchAllRpcHandler.media(headers);
@@ -154,7 +154,7 @@ public final class DirectPath implements ChannelPipelineConfigurer {
       return null;
     }
     int length = admit(req, uri, headers);
-    return length < 0 ? null : new DirectRpc(this, ctx, handler, req, HttpUtil.isKeepAlive(req), length,
+    return length < 0 ? null : new DirectRpc(this, ctx, handler, req, KeepAlive.of(req), length,
         recorder.begin(headers), rpc ? null : path, media);
   }
 
@@ -176,7 +176,7 @@ public final class DirectPath implements ChannelPipelineConfigurer {
       return null;
     }
     int length = admit(req, uri, req.headers());
-    return length < 0 ? null : new DirectPublish(this, ctx, handler, req, HttpUtil.isKeepAlive(req), length,
+    return length < 0 ? null : new DirectPublish(this, ctx, handler, req, KeepAlive.of(req), length,
         recorder.begin(req.headers()), topic);
   }
 
