@@ -104,6 +104,13 @@ class MicroCliTest {
   }
 
   @Test
+  void noFlagsIsExactlyTheConfigRecordsDefaults() {
+    assertThat(run("sidecar")).isZero();
+    // defaults live in the config records; the command line must not have its own copies that drift
+    assertThat(started).isEqualTo(SidecarConfig.of(SidecarConfig.DEFAULT_LISTEN));
+  }
+
+  @Test
   void acceptsEqualsAndSpaceFormsWithGlobalFlagsBeforeTheCommand() {
     assertThat(run("--registry", "memory", "sidecar", "--address", "127.0.0.1:9000",
         "--server_name=foo", "--server_address", "127.0.0.1:9090")).isZero();
