@@ -39,52 +39,151 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
 
   /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
   public static SidecarConfig of(HostPort listen) {
-    return new SidecarConfig(listen, Optional.empty(), RegistryConfig.memory(), DEFAULT_MAX_BODY_BYTES,
-        Handler.RPC, DEFAULT_NAMESPACE, ClientConfig.DEFAULT, HealthConfig.DEFAULT, LifecycleConfig.DEFAULT,
-        BrokerConfig.DEFAULT, SecurityConfig.DEFAULT, LimitsConfig.DEFAULT, ObservabilityConfig.DEFAULT);
+    return builder(listen).build();
+  }
+
+  /** A builder with every default (those of each part's record), listening on {@code listen}. */
+  public static Builder builder(HostPort listen) {
+    return new Builder(listen);
+  }
+
+  /** A builder holding this configuration, to change some of it. */
+  public Builder toBuilder() {
+    return new Builder(listen).app(app).registry(registry).maxBodyBytes(maxBodyBytes).handler(handler)
+        .namespace(namespace).client(client).health(health).lifecycle(lifecycle).broker(broker).security(security)
+        .limits(limits).observability(observability);
   }
 
   public SidecarConfig withApp(AppConfig app) {
-    return new SidecarConfig(listen, Optional.of(app), registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().app(Optional.of(app)).build();
   }
 
   public SidecarConfig withRegistry(RegistryConfig registry) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().registry(registry).build();
   }
 
   public SidecarConfig withHandler(Handler handler) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().handler(handler).build();
   }
 
   public SidecarConfig withHealth(HealthConfig health) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().health(health).build();
   }
 
   public SidecarConfig withLifecycle(LifecycleConfig lifecycle) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().lifecycle(lifecycle).build();
   }
 
   public SidecarConfig withSecurity(SecurityConfig security) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().security(security).build();
   }
 
   public SidecarConfig withLimits(LimitsConfig limits) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().limits(limits).build();
   }
 
   public SidecarConfig withMaxBodyBytes(int maxBodyBytes) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().maxBodyBytes(maxBodyBytes).build();
   }
 
   public SidecarConfig withBroker(BrokerConfig broker) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().broker(broker).build();
   }
 
   public SidecarConfig withClient(ClientConfig client) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().client(client).build();
   }
 
   public SidecarConfig withObservability(ObservabilityConfig observability) {
-    return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle, broker, security, limits, observability);
+    return toBuilder().observability(observability).build();
+  }
+
+  /**
+   * Builds a {@link SidecarConfig}: each part starts at its record's default, so a default lives once,
+   * in that record. Not thread-safe; one per configuration.
+   */
+  public static final class Builder {
+    private final HostPort listen;
+    private Optional<AppConfig> app = Optional.empty();
+    private RegistryConfig registry = RegistryConfig.memory();
+    private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private Handler handler = Handler.RPC;
+    private String namespace = DEFAULT_NAMESPACE;
+    private ClientConfig client = ClientConfig.DEFAULT;
+    private HealthConfig health = HealthConfig.DEFAULT;
+    private LifecycleConfig lifecycle = LifecycleConfig.DEFAULT;
+    private BrokerConfig broker = BrokerConfig.DEFAULT;
+    private SecurityConfig security = SecurityConfig.DEFAULT;
+    private LimitsConfig limits = LimitsConfig.DEFAULT;
+    private ObservabilityConfig observability = ObservabilityConfig.DEFAULT;
+
+    private Builder(HostPort listen) {
+      this.listen = listen;
+    }
+
+    public Builder app(Optional<AppConfig> app) {
+      this.app = app;
+      return this;
+    }
+
+    public Builder registry(RegistryConfig registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    public Builder maxBodyBytes(int maxBodyBytes) {
+      this.maxBodyBytes = maxBodyBytes;
+      return this;
+    }
+
+    public Builder handler(Handler handler) {
+      this.handler = handler;
+      return this;
+    }
+
+    public Builder namespace(String namespace) {
+      this.namespace = namespace;
+      return this;
+    }
+
+    public Builder client(ClientConfig client) {
+      this.client = client;
+      return this;
+    }
+
+    public Builder health(HealthConfig health) {
+      this.health = health;
+      return this;
+    }
+
+    public Builder lifecycle(LifecycleConfig lifecycle) {
+      this.lifecycle = lifecycle;
+      return this;
+    }
+
+    public Builder broker(BrokerConfig broker) {
+      this.broker = broker;
+      return this;
+    }
+
+    public Builder security(SecurityConfig security) {
+      this.security = security;
+      return this;
+    }
+
+    public Builder limits(LimitsConfig limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    public Builder observability(ObservabilityConfig observability) {
+      this.observability = observability;
+      return this;
+    }
+
+    public SidecarConfig build() {
+      return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle,
+          broker, security, limits, observability);
+    }
   }
 }

@@ -213,10 +213,12 @@ final class SidecarCommand implements Callable<Integer> {
     }
     List<String> origins = Arrays.stream(cors.split(",")).map(String::trim)
         .filter(o -> !o.isEmpty()).toList();
-    return new SidecarConfig(listen, app, micro.registryConfig(), maxBodySize, kind,
-        namespace, micro.clientConfig(), health(named), lifecycle(), brokerConfig(),
-        micro.securityConfig(origins.isEmpty() ? List.of("*") : origins).withCorsCredentials(corsCredentials), limits,
-        new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate));
+    return SidecarConfig.builder(listen).app(app).registry(micro.registryConfig()).maxBodyBytes(maxBodySize)
+        .handler(kind).namespace(namespace).client(micro.clientConfig()).health(health(named)).lifecycle(lifecycle())
+        .broker(brokerConfig())
+        .security(micro.securityConfig(origins.isEmpty() ? List.of("*") : origins).withCorsCredentials(corsCredentials))
+        .limits(limits).observability(new ObservabilityConfig(micro.enableStats, enableMetrics, accessLog, traceCreate))
+        .build();
   }
 
   private <T> T sidecarOrGlobal(String flag, T sidecar, T global) {
