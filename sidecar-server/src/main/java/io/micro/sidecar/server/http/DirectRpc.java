@@ -1,6 +1,6 @@
 package io.micro.sidecar.server.http;
 
-import io.micro.sidecar.core.rpc.Callback;
+import io.micro.sidecar.core.client.Callback;
 import io.micro.sidecar.core.rpc.MicroError;
 import io.micro.sidecar.core.rpc.RpcRequest;
 import io.netty.channel.ChannelHandlerContext;

@@ -4,7 +4,7 @@ import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.metrics.CallObserver;
 import io.micro.sidecar.core.registry.Registry;
-import io.micro.sidecar.core.rpc.AppConnections;
+import io.micro.sidecar.core.client.AppConnections;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.server.http.BufferBudget;
 import io.micro.sidecar.server.http.ExchangeRecorder;

@@ -1,7 +1,7 @@
 package io.micro.sidecar.server.websocket;
 
-import io.micro.sidecar.core.rpc.AppConnections;
-import io.micro.sidecar.core.rpc.Balancer;
+import io.micro.sidecar.core.client.AppConnections;
+import io.micro.sidecar.core.client.Balancer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeaders;

@@ -1,4 +1,4 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;

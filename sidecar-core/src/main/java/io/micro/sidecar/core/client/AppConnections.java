@@ -1,4 +1,4 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.metrics.CallObserver;

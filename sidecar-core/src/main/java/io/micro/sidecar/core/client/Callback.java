@@ -1,4 +1,4 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import reactor.core.publisher.MonoSink;
 

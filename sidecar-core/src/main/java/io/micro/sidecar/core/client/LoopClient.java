@@ -1,6 +1,8 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import io.micro.sidecar.core.metrics.PoolStats;
+import io.micro.sidecar.core.rpc.MicroError;
+import io.micro.sidecar.core.rpc.RpcException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;

@@ -1,8 +1,10 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.rpc.MicroError;
+import io.micro.sidecar.core.rpc.RpcException;
 import io.micro.sidecar.core.selector.Selector;
 import io.netty.channel.ConnectTimeoutException;
 import java.net.ConnectException;

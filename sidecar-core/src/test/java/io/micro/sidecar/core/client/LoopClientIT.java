@@ -1,4 +1,4 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.micro.sidecar.core.rpc;
+package io.micro.sidecar.core.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.rpc.RpcException;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.core.selector.SelectorConfig;
 import java.io.IOException;
