@@ -29,44 +29,11 @@ done
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-app_port=$(free_port); haproxy_port=$(free_port); a_port=$(free_port); b_port=$(free_port)
-reply='{"id":0,"result":{"msg":"Hello John"},"error":null}'
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-error_log $work/nginx-error.log warn;
-pid $work/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work;
-  server {
-    listen 127.0.0.1:$app_port backlog=4096;
-    keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '$reply'; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
-cat > "$work/haproxy.cfg" <<HAPROXY
-global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-frontend fe
-  bind 127.0.0.1:$haproxy_port
-  default_backend app
-backend app
-  http-reuse always
-  server app1 127.0.0.1:$app_port
-HAPROXY
-haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+# shellcheck source=servers.sh
+. "$root/sidecar-bench/load/servers.sh"
+start_servers "$work"
+a_port=$(free_port); b_port=$(free_port)
+wait_port $app_port; wait_port $haproxy_port
 
 start() { # jar port -> pid
   MICRO_JAR=$1 "$root/bin/micro" sidecar --address=127.0.0.1:$2 "${flags[@]}" > "$work/sidecar-$2.log" 2>&1 & local p=$!

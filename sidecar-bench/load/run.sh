@@ -39,55 +39,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 200); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
-
-app_port=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); rpc_port=$(free_port); proxy_port=$(free_port)
-reply='{"id":0,"result":{"msg":"Hello John"},"error":null}'
-
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-error_log $work/nginx-error.log warn;
-pid $work/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work;
-  proxy_temp_path $work;
-  upstream app { server 127.0.0.1:$app_port; keepalive 64; }
-  server {
-    listen 127.0.0.1:$app_port backlog=4096;
-    keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '$reply'; }
-  }
-  server {
-    listen 127.0.0.1:$nginx_port backlog=4096;
-    keepalive_requests 1000000;
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
-
-cat > "$work/haproxy.cfg" <<HAPROXY
-global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-frontend fe
-  bind 127.0.0.1:$haproxy_port
-  default_backend app
-backend app
-  http-reuse always
-  server app1 127.0.0.1:$app_port
-HAPROXY
-haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & haproxy_pid=$!; pids+=($haproxy_pid)
+# shellcheck source=servers.sh
+. "$root/sidecar-bench/load/servers.sh"
+start_servers "$work"
+rpc_port=$(free_port); proxy_port=$(free_port)
 
 jar="$root/sidecar-server/target/micro.jar"
 [ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package -pl sidecar-server -am)

@@ -173,7 +173,7 @@ public final class RpcClient {
     private final String appErrorId;
     private final Callback<byte[]> done;
     private final long start = System.nanoTime();
-    private Disposable under;
+    private volatile Disposable under;
     private volatile boolean ended;
 
     Call(RpcRequest request, String appErrorId, Callback<byte[]> done) {
