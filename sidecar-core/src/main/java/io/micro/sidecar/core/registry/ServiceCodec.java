@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import io.micro.sidecar.core.text.Shown;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -109,9 +110,9 @@ public final class ServiceCodec {
       }
       return service;
     } catch (JsonMappingException e) {
-      throw new InvalidServiceException(path(e) + ": " + firstLine(e.getOriginalMessage()));
+      throw new InvalidServiceException(path(e) + ": " + Shown.firstLine(e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
-      throw new InvalidServiceException("body: invalid JSON: " + firstLine(e.getOriginalMessage()));
+      throw new InvalidServiceException("body: invalid JSON: " + Shown.firstLine(e.getOriginalMessage()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -126,7 +127,7 @@ public final class ServiceCodec {
     // a broker topic's service (contract §7.4) carries the topic as it is: spaces and any '/' allowed
     boolean topic = name.startsWith(TOPIC_PREFIX) && validTopic(name.substring(TOPIC_PREFIX.length()));
     if (!topic && !validName(name)) {
-      throw new InvalidServiceException("name: " + quote(name)
+      throw new InvalidServiceException("name: " + Shown.quoted(name)
           + " (expected: no spaces or control characters, no empty, '.' or '..' part between '/', at most 255 characters)");
     }
     List<Node> nodes = service.nodes();
@@ -142,7 +143,7 @@ public final class ServiceCodec {
         throw new InvalidServiceException("nodes[" + i + "].id: missing (expected: a unique node id)");
       }
       if (topic ? !validTopicNodeId(node.id()) : !validName(node.id())) {
-        throw new InvalidServiceException("nodes[" + i + "].id: " + quote(node.id())
+        throw new InvalidServiceException("nodes[" + i + "].id: " + Shown.quoted(node.id())
             + " (expected: no spaces or control characters, no empty, '.' or '..' part between '/', at most 255 characters)");
       }
       if (node.port() < 0 || node.port() > 65535) {
@@ -204,20 +205,6 @@ public final class ServiceCodec {
     return true;
   }
 
-  private static String quote(String s) {
-    String shown = s.length() > 64 ? s.substring(0, 64) + "…" : s;
-    StringBuilder b = new StringBuilder("\"");
-    for (int i = 0; i < shown.length(); i++) {
-      char c = shown.charAt(i);
-      if (c < ' ' || c == 0x7f) {
-        b.append(String.format("\\u%04x", (int) c));
-      } else {
-        b.append(c);
-      }
-    }
-    return b.append('"').toString();
-  }
-
   private static String path(JsonMappingException e) {
     StringBuilder b = new StringBuilder();
     for (JsonMappingException.Reference ref : e.getPath()) {
@@ -231,20 +218,6 @@ public final class ServiceCodec {
       }
     }
     return b.length() == 0 ? "body" : b.toString();
-  }
-
-  /**
-   * Jackson's messages run over several lines and quote source; one line, bounded, is enough. Shared by
-   * every JSON codec (registrations here, JSON-RPC in {@code core.rpc}).
-   */
-  public static String firstLine(String message) {
-    if (message == null) {
-      return "unreadable";
-    }
-    int nl = message.indexOf('\n');
-    String line = nl < 0 ? message : message.substring(0, nl);
-    line = line.replace('\r', ' ');
-    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
   }
 
   private static int firstNonBlank(byte[] json) {

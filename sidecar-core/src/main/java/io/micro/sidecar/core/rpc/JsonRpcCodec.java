@@ -3,7 +3,7 @@ package io.micro.sidecar.core.rpc;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import io.micro.sidecar.core.registry.ServiceCodec;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufInputStream;
@@ -108,7 +108,7 @@ public final class JsonRpcCodec {
       return invalid(JsonSlices.reason(e));
     } catch (RuntimeException e) {
       // a ByteBuf released under our feet or the like: still the app's answer we could not read
-      return invalid(ServiceCodec.firstLine(String.valueOf(e.getMessage())));
+      return invalid(Shown.firstLine(String.valueOf(e.getMessage())));
     }
   }
 

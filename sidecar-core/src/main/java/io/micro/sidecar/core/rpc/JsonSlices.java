@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import io.micro.sidecar.core.registry.ServiceCodec;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 import java.io.IOException;
@@ -112,6 +112,6 @@ final class JsonSlices {
   static String reason(IOException e) {
     String message = e instanceof JsonProcessingException j
         ? j.getOriginalMessage() : e.getMessage();
-    return ServiceCodec.firstLine(message);
+    return Shown.firstLine(message);
   }
 }

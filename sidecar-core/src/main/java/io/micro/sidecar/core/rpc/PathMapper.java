@@ -1,5 +1,6 @@
 package io.micro.sidecar.core.rpc;
 
+import io.micro.sidecar.core.text.Shown;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -106,19 +107,19 @@ public final class PathMapper {
       char c = part.charAt(i);
       boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
       if (!alnum && c != '_' && c != '.' && c != '-') {
-        throw RpcException.badRequest("invalid path: " + shown(part));
+        throw RpcException.badRequest("invalid path: " + Shown.line(part, 64));
       }
       named |= alnum;
     }
     if (!named) {
       // "-", "..." or "_" CamelCase to nothing a Go handler could be called
-      throw RpcException.badRequest("invalid path: " + shown(part));
+      throw RpcException.badRequest("invalid path: " + Shown.line(part, 64));
     }
     char first = part.charAt(0);
     char last = part.charAt(part.length() - 1);
     if (first == '.' || last == '.' || part.contains("..")) {
       // found by fuzzing: "..oetc" would make the service name "go.micro.srv...oetc"
-      throw RpcException.badRequest("invalid path: " + shown(part));
+      throw RpcException.badRequest("invalid path: " + Shown.line(part, 64));
     }
   }
 
@@ -165,18 +166,4 @@ public final class PathMapper {
     return b.toString();
   }
 
-  /** A part as an error message may show it: bounded, control characters escaped. */
-  private static String shown(String part) {
-    String s = part.length() > 64 ? part.substring(0, 64) + "…" : part;
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < ' ' || c == 0x7f) {
-        b.append(String.format("\\u%04x", (int) c));
-      } else {
-        b.append(c);
-      }
-    }
-    return b.toString();
-  }
 }

@@ -2,7 +2,7 @@ package io.micro.sidecar.core.rpc;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.micro.sidecar.core.registry.ServiceCodec;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -118,7 +118,7 @@ public final class RpcRequestCodec {
       params = QueryStringDecoder.builder().hasPath(false).semicolonIsNormalChar(true)
           .build(body == null ? "" : body).parameters();
     } catch (IllegalArgumentException e) {
-      throw RpcException.badRequest("invalid request body: " + ServiceCodec.firstLine(e.getMessage()));
+      throw RpcException.badRequest("invalid request body: " + Shown.firstLine(e.getMessage()));
     }
     String service = first(params, "service");
     String method = first(params, "method");

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micro.sidecar.core.registry.InvalidServiceException;
 import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.registry.ServiceCodec;
+import io.micro.sidecar.core.text.Shown;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -32,7 +33,7 @@ final class CliCodec {
       return services == null ? List.of() : services.stream().filter(s -> s != null).toList();
     } catch (JsonProcessingException e) {
       throw new SidecarClient.Failure("unexpected answer from the sidecar (expected: a JSON array of services): "
-          + SidecarClient.oneLine(body));
+          + Shown.collapsed(body));
     }
   }
 
@@ -56,7 +57,7 @@ final class CliCodec {
       return json.isBlank() ? "empty (expected: a JSON value such as {})" : null;
     } catch (JsonProcessingException e) {
       // Jackson appends where an open object started, quoting no source; the first clause is the reason.
-      return "invalid JSON: " + SidecarClient.oneLine(e.getOriginalMessage()).replaceFirst(" \\(start marker at .*$", "");
+      return "invalid JSON: " + Shown.collapsed(e.getOriginalMessage()).replaceFirst(" \\(start marker at .*$", "");
     }
   }
 
@@ -82,9 +83,9 @@ final class CliCodec {
   static String errorDetail(int status, String body) {
     JsonNode detail = tree(body).path("detail");
     if (detail.isTextual() && !detail.asText().isBlank()) {
-      return SidecarClient.oneLine(detail.asText());
+      return Shown.collapsed(detail.asText());
     }
-    String line = SidecarClient.oneLine(body);
+    String line = Shown.collapsed(body);
     return line.isEmpty() ? Integer.toString(status) : status + " " + line;
   }
 

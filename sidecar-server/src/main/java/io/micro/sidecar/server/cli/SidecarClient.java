@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.cli;
 
+import io.micro.sidecar.core.text.Shown;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -65,7 +66,7 @@ final class SidecarClient {
   /** The body of a 2xx answer. @throws Failure {@code <status> <body on one line>} for any other */
   static String ok(Answer a) {
     if (!a.ok()) {
-      String body = oneLine(a.body());
+      String body = Shown.collapsed(a.body());
       throw new Failure(body.isEmpty() ? Integer.toString(a.status()) : a.status() + " " + body);
     }
     return a.body();
@@ -73,12 +74,6 @@ final class SidecarClient {
 
   static String query(String value) {
     return URLEncoder.encode(value, StandardCharsets.UTF_8);
-  }
-
-  /** Whitespace runs (newlines included) become one space; long bodies are cut at 500 characters. */
-  static String oneLine(String text) {
-    String line = text == null ? "" : text.strip().replaceAll("\\s*[\\r\\n]+\\s*", " ");
-    return line.length() > 500 ? line.substring(0, 500) + "…" : line;
   }
 
   private Answer send(String method, String pathAndQuery, String contentType, String body) {
@@ -113,7 +108,7 @@ final class SidecarClient {
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
-        return oneLine(t.getMessage());
+        return Shown.collapsed(t.getMessage());
       }
     }
     return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();

@@ -2,6 +2,7 @@ package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
+import io.micro.sidecar.core.text.Shown;
 import io.micro.sidecar.server.websocket.BrokerSocketHandler;
 import io.micro.sidecar.server.websocket.FanOut;
 import io.micro.sidecar.server.websocket.Sessions;
@@ -48,7 +49,7 @@ final class BrokerHandler {
     boolean topicOk = Broker.validTopic(topic);
     if (!topicOk || (queue != null && !Broker.validTopic(queue))) {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, (topicOk ? "queue: " : "topic: ")
-          + Responses.oneLine(topicOk ? queue : topic)
+          + Shown.line(topicOk ? queue : topic)
           + " (expected: 1 to " + Broker.MAX_TOPIC + " characters, no control characters)");
     }
     if (method.equals(HttpMethod.POST)) {

@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.http;
 
+import io.micro.sidecar.core.text.Shown;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -95,7 +96,7 @@ abstract class DirectExchange {
         // the decoder is past recovering on this connection: answer, then close it
         broken = true;
         answer(HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
-            ("malformed request body: " + Responses.oneLine(last.decoderResult().cause().getMessage()) + "\n")
+            ("malformed request body: " + Shown.line(last.decoderResult().cause().getMessage()) + "\n")
                 .getBytes(StandardCharsets.UTF_8), false);
         return;
       }

@@ -1,6 +1,7 @@
 package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.broker.Message;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -33,7 +34,7 @@ final class DirectPublish extends DirectExchange {
   private void failed(Throwable e) {
     BrokerHandler.failed(topic, e);
     answer(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
-        (Responses.oneLine(e.getMessage()) + "\n").getBytes(StandardCharsets.UTF_8), false);
+        (Shown.line(e.getMessage()) + "\n").getBytes(StandardCharsets.UTF_8), false);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.config.SecurityConfig;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -68,7 +69,7 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
     if (!req.uri().startsWith("/")) {
       // absolute-form and other targets would be read differently by different parts of the sidecar
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST,
-          "invalid request target: " + Responses.oneLine(req.uri()) + " (expected: a path starting with /)");
+          "invalid request target: " + Shown.line(req.uri()) + " (expected: a path starting with /)");
     }
     int hosts = hosts(headers);
     if (hosts > 1 || (hosts == 0 && req.version().equals(HttpVersion.HTTP_1_1))) {
@@ -92,7 +93,7 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
       return Responses.ok(res);
     }
     if (upgrade && !allowed) {
-      return Responses.text(res, HttpResponseStatus.FORBIDDEN, "origin not allowed: " + Responses.oneLine(origin)
+      return Responses.text(res, HttpResponseStatus.FORBIDDEN, "origin not allowed: " + Shown.line(origin)
           + " (expected: one of --cors)");
     }
     if (token != null) {

@@ -1,6 +1,7 @@
 package io.micro.sidecar.server.http;
 
 import io.micro.sidecar.core.rpc.MicroError;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -62,19 +63,6 @@ public final class Responses {
         .then();
   }
 
-  /** Text a client sent, safe to echo in a one-line answer: control characters escaped, at most 80 characters. */
-  public static String oneLine(String text) {
-    if (text == null) {
-      return "(none)";
-    }
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < text.length() && b.length() < 80; i++) {
-      char c = text.charAt(i);
-      b.append(c < ' ' || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-    }
-    return b.toString();
-  }
-
   /**
    * Why something failed, for a client: the message without Java class names. A registry that gave up
    * retrying etcd says so rather than naming Reactor's exception.
@@ -82,12 +70,12 @@ public final class Responses {
   public static String reason(Throwable e) {
     if (Exceptions.isRetryExhausted(e)) {
       return "etcd unreachable" + (e.getCause() == null || e.getCause().getMessage() == null
-          ? "" : " (" + oneLine(e.getCause().getMessage()) + ")");
+          ? "" : " (" + Shown.line(e.getCause().getMessage()) + ")");
     }
     if (e instanceof TimeoutException) {
       return "timed out";
     }
-    return e.getMessage() == null ? "internal error" : oneLine(e.getMessage());
+    return e.getMessage() == null ? "internal error" : Shown.line(e.getMessage());
   }
 
   /** The client closed its connection: there is no one to answer and nothing went wrong here (counted 499). */

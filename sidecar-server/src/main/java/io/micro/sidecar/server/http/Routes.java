@@ -8,6 +8,7 @@ import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.client.AppConnections;
 import io.micro.sidecar.core.client.Balancer;
 import io.micro.sidecar.core.rpc.RpcClient;
+import io.micro.sidecar.core.text.Shown;
 import io.micro.sidecar.server.websocket.FanOut;
 import io.micro.sidecar.server.websocket.Sessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -63,7 +64,7 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
       path = uri.path();
       uri.parameters();
     } catch (IllegalArgumentException e) {
-      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "invalid URL: " + Responses.oneLine(e.getMessage()));
+      return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "invalid URL: " + Shown.line(e.getMessage()));
     }
     return switch (path) {
       case "/registry" -> registry.handle(req, res, uri);

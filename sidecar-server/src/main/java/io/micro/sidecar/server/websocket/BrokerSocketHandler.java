@@ -2,7 +2,7 @@ package io.micro.sidecar.server.websocket;
 
 import io.micro.sidecar.core.broker.Broker;
 import io.micro.sidecar.core.broker.Message;
-import io.micro.sidecar.server.http.Responses;
+import io.micro.sidecar.core.text.Shown;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -121,7 +121,7 @@ public final class BrokerSocketHandler {
                 || (e instanceof CorruptedWebSocketFrameException c && c.closeStatus().code() == 1009),
             e -> close(in, out, WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message larger than " + maxFrameBytes + " bytes"))
         .onErrorResume(CorruptedWebSocketFrameException.class,
-            e -> close(in, out, e.closeStatus().code(), Responses.oneLine(e.getMessage())))
+            e -> close(in, out, e.closeStatus().code(), Shown.line(e.getMessage())))
         .onErrorResume(Refused.class, e -> Mono.empty())
         .doFinally(signal -> subscriber.gone());
     return Mono.when(writing, reading)
