@@ -1,6 +1,7 @@
 package io.micro.sidecar.bench.selector;
 
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import io.micro.sidecar.core.selector.Selector;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** One selection and its release, as every call does, with threads contending on the same nodes. */
+/**
+ * One selection and its release, as every call does, with threads contending on the same nodes: from
+ * the registry's {@link NodeSet}, made when membership changes (what calls do), and from a plain list
+ * of nodes, whose selection state is derived on every call (what every call did before node sets).
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -33,6 +38,7 @@ public class LeastOutstandingSelectorBenchmark {
 
   private final Selector selector = Selector.leastOutstanding();
   private List<Node> candidates;
+  private NodeSet set;
 
   @Setup
   public void setup() {
@@ -40,6 +46,15 @@ public class LeastOutstandingSelectorBenchmark {
     for (int i = 0; i < nodes; i++) {
       candidates.add(new Node("node-" + i, "10.0.0." + i, 8080, null));
     }
+    set = NodeSet.ofNodes(candidates);
+  }
+
+  @Benchmark
+  @Threads(2)
+  public Node selectNowAndRelease() {
+    Selector.Lease lease = selector.selectNow(set, null);
+    lease.success();
+    return lease.node();
   }
 
   @Benchmark

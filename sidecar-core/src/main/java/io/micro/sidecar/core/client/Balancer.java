@@ -1,16 +1,14 @@
 package io.micro.sidecar.core.client;
 
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import io.micro.sidecar.core.registry.Registry;
-import io.micro.sidecar.core.registry.Service;
 import io.micro.sidecar.core.rpc.MicroError;
 import io.micro.sidecar.core.rpc.RpcException;
 import io.micro.sidecar.core.selector.Selector;
 import io.netty.channel.ConnectTimeoutException;
 import java.net.ConnectException;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -60,21 +58,10 @@ public final class Balancer {
    */
   public <T> Disposable call(String service, BiFunction<Node, Callback<T>, Disposable> attempt, Predicate<T> failed,
                              Callback<T> done) {
-    List<Service> found = registry.find(service);
-    if (found.isEmpty()) {
+    NodeSet nodes = registry.nodes(service);
+    if (nodes.isEmpty()) {
       done.failed(new RpcException(MicroError.of(MicroError.CLIENT_ID, 404, "service not found")));
       return Disposables.disposed();
-    }
-    List<Node> nodes;
-    if (found.size() == 1) {
-      nodes = found.get(0).nodes() == null ? List.of() : found.get(0).nodes();
-    } else {
-      nodes = new ArrayList<>();
-      for (Service s : found) {
-        if (s.nodes() != null) {
-          nodes.addAll(s.nodes());
-        }
-      }
     }
     Call<T> call = new Call<>(service, nodes, attempt, failed, done);
     call.next();
@@ -100,7 +87,7 @@ public final class Balancer {
   /** One call: its attempts, one at a time, each on a node not tried before. */
   private final class Call<T> implements Callback<T>, Disposable {
     private final String service;
-    private final List<Node> nodes;
+    private final NodeSet nodes;
     private final BiFunction<Node, Callback<T>, Disposable> attempt;
     private final Predicate<T> failed;
     private final Callback<T> done;
@@ -111,7 +98,7 @@ public final class Balancer {
     private Disposable current;
     private volatile boolean over;
 
-    Call(String service, List<Node> nodes, BiFunction<Node, Callback<T>, Disposable> attempt, Predicate<T> failed,
+    Call(String service, NodeSet nodes, BiFunction<Node, Callback<T>, Disposable> attempt, Predicate<T> failed,
          Callback<T> done) {
       this.service = service;
       this.nodes = nodes;
@@ -121,7 +108,7 @@ public final class Balancer {
     }
 
     void next() {
-      Selector.Lease l = selector.select(nodes, tried).orElse(null);
+      Selector.Lease l = selector.selectNow(nodes, tried);
       if (l == null) {
         over = true;
         done.failed(new RpcException(MicroError.serviceUnavailable(tried == null

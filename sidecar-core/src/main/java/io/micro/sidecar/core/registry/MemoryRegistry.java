@@ -3,14 +3,11 @@ package io.micro.sidecar.core.registry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -19,8 +16,10 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The embedded registry. Writes take one lock, rebuild the affected service's immutable view and emit
- * their event while still holding it, so events are serialised; reads are a map lookup on that view.
+ * The embedded registry. Each node is an entry of the {@link ServiceIndex} under its service's name,
+ * version and id. Writes take one lock, update the index, publish the changed service's answer and
+ * emit their event while still holding it, so events are serialised and come after lookups show the
+ * change; reads are a map lookup on the published answers.
  */
 final class MemoryRegistry implements Registry {
 
@@ -28,10 +27,10 @@ final class MemoryRegistry implements Registry {
 
   private final Ticker ticker;
   private final Object lock = new Object();
-  /** name → version → versioned entry; guarded by {@link #lock}. */
-  private final Map<String, Map<String, Versioned>> services = new HashMap<>();
-  /** Immutable answers per name, replaced whole on every write. */
-  private final Map<String, List<Service>> view = new ConcurrentHashMap<>();
+  /** Guarded by {@link #lock}, except its lookups. */
+  private final ServiceIndex index = new ServiceIndex();
+  /** Entry key → ticker reading at which it expires (absent: never); guarded by {@link #lock}. */
+  private final Map<String, Long> expiries = new HashMap<>();
   private final Sinks.Many<RegistryEvent> events = Sinks.many().multicast().directBestEffort();
   private final Disposable sweeper;
   /** Ticker reading at which the next node expires; written under {@link #lock}. */
@@ -56,16 +55,20 @@ final class MemoryRegistry implements Registry {
   @Override
   public List<Service> find(String name) {
     expireIfDue();
-    return view.getOrDefault(name, List.of());
+    return index.find(name);
+  }
+
+  @Override
+  public NodeSet nodes(String name) {
+    expireIfDue();
+    return index.nodes(name);
   }
 
   @Override
   public Mono<List<Service>> list() {
     return Mono.fromSupplier(() -> {
       expireIfDue();
-      List<Service> all = new ArrayList<>();
-      new TreeMap<>(view).values().forEach(all::addAll);
-      return all;
+      return index.list();
     });
   }
 
@@ -82,30 +85,34 @@ final class MemoryRegistry implements Registry {
     }
   }
 
+  private static String key(String name, String version, Node node) {
+    return name + '\u0000' + version + '\u0000' + node.id();
+  }
+
   private void doRegister(Service service, Duration ttl) {
     ServiceCodec.validate(service);
     long expiresAt = ttl == null || ttl.isZero() || ttl.isNegative()
         ? Long.MAX_VALUE : ticker.read() + ttl.toNanos();
     synchronized (lock) {
-      Versioned entry = services.computeIfAbsent(service.name(), k -> new HashMap<>())
-          .computeIfAbsent(service.version(), k -> new Versioned());
       boolean created = false;
-      boolean changed = !Objects.equals(entry.metadata, service.metadata())
-          || !Objects.equals(entry.endpoints, service.endpoints());
-      entry.metadata = service.metadata();
-      entry.endpoints = service.endpoints();
+      boolean changed = false;
       for (Node node : service.nodes()) {
-        Registration previous = entry.nodes.put(node.id(), new Registration(node, expiresAt));
-        created |= previous == null;
-        changed |= previous != null && !previous.node.equals(node);
+        String key = key(service.name(), service.version(), node);
+        ServiceIndex.Change change = index.put(key, service.withNodes(List.of(node)));
+        created |= change == ServiceIndex.Change.CREATED;
+        changed |= change == ServiceIndex.Change.UPDATED;
+        if (expiresAt == Long.MAX_VALUE) {
+          expiries.remove(key);
+        } else {
+          expiries.put(key, expiresAt);
+        }
       }
       if (expiresAt < nextExpiry) {
         nextExpiry = expiresAt;
       }
-      rebuild(service.name());
+      index.publish();
       if (created || changed) {
-        emit(new RegistryEvent(created ? RegistryEvent.Action.CREATE : RegistryEvent.Action.UPDATE,
-            service));
+        emit(new RegistryEvent(created ? RegistryEvent.Action.CREATE : RegistryEvent.Action.UPDATE, service));
       }
     }
   }
@@ -113,24 +120,22 @@ final class MemoryRegistry implements Registry {
   private void doDeregister(Service service) {
     ServiceCodec.validate(service);
     synchronized (lock) {
-      Map<String, Versioned> versions = services.get(service.name());
-      Versioned entry = versions == null ? null : versions.get(service.version());
-      if (entry == null) {
-        return;
-      }
+      Service described = null;
       List<Node> removed = new ArrayList<>();
       for (Node node : service.nodes()) {
-        Registration gone = entry.nodes.remove(node.id());
+        String key = key(service.name(), service.version(), node);
+        Service gone = index.remove(key);
         if (gone != null) {
-          removed.add(gone.node);
+          expiries.remove(key);
+          described = gone;
+          removed.add(gone.nodes().get(0));
         }
       }
-      if (removed.isEmpty()) {
+      if (described == null) {
         return;
       }
-      prune(service.name(), service.version());
-      rebuild(service.name());
-      emit(new RegistryEvent(RegistryEvent.Action.DELETE, entry.describe(service.name(), service.version(), removed)));
+      index.publish();
+      emit(new RegistryEvent(RegistryEvent.Action.DELETE, described.withNodes(List.copyOf(removed))));
     }
   }
 
@@ -147,74 +152,33 @@ final class MemoryRegistry implements Registry {
         return;
       }
       long next = Long.MAX_VALUE;
-      for (String name : new ArrayList<>(services.keySet())) {
-        boolean touched = false;
-        for (String version : new ArrayList<>(services.get(name).keySet())) {
-          Versioned entry = services.get(name).get(version);
-          List<Node> expired = new ArrayList<>();
-          var it = entry.nodes.values().iterator();
-          while (it.hasNext()) {
-            Registration r = it.next();
-            if (r.expiresAt <= now) {
-              expired.add(r.node);
-              it.remove();
-            } else {
-              next = Math.min(next, r.expiresAt);
-            }
-          }
-          if (!expired.isEmpty()) {
-            touched = true;
-            prune(name, version);
-            emit(new RegistryEvent(RegistryEvent.Action.DELETE, entry.describe(name, version, expired)));
-          }
+      // name and version → what expired of it, described as its entry put last
+      Map<String, Service> gone = new LinkedHashMap<>();
+      Map<String, List<Node>> goneNodes = new HashMap<>();
+      var it = expiries.entrySet().iterator();
+      while (it.hasNext()) {
+        Map.Entry<String, Long> e = it.next();
+        if (e.getValue() > now) {
+          next = Math.min(next, e.getValue());
+          continue;
         }
-        if (touched) {
-          rebuild(name);
+        it.remove();
+        Service entry = index.remove(e.getKey());
+        if (entry != null) {
+          String version = entry.name() + '\u0000' + entry.version();
+          gone.put(version, entry);
+          goneNodes.computeIfAbsent(version, v -> new ArrayList<>()).add(entry.nodes().get(0));
         }
       }
       nextExpiry = next;
+      index.publish();
+      gone.forEach((version, entry) ->
+          emit(new RegistryEvent(RegistryEvent.Action.DELETE, entry.withNodes(List.copyOf(goneNodes.get(version))))));
     }
-  }
-
-  /** Drops an emptied version, and an emptied service. Caller holds the lock. */
-  private void prune(String name, String version) {
-    Map<String, Versioned> versions = services.get(name);
-    if (versions.get(version).nodes.isEmpty()) {
-      versions.remove(version);
-    }
-    if (versions.isEmpty()) {
-      services.remove(name);
-    }
-  }
-
-  /** Replaces the read view of one service. Caller holds the lock. */
-  private void rebuild(String name) {
-    Map<String, Versioned> versions = services.get(name);
-    if (versions == null) {
-      view.remove(name);
-      return;
-    }
-    List<Service> answer = new ArrayList<>(versions.size());
-    versions.forEach((version, entry) -> answer.add(entry.describe(name, version,
-        entry.nodes.values().stream().map(r -> r.node).toList())));
-    answer.sort(Comparator.comparing(Service::version));
-    view.put(name, List.copyOf(answer));
   }
 
   /** Caller holds the lock, which is what keeps emissions serialised. */
   private void emit(RegistryEvent event) {
     events.tryEmitNext(event);
   }
-
-  private static final class Versioned {
-    Map<String, String> metadata;
-    List<Endpoint> endpoints;
-    final Map<String, Registration> nodes = new LinkedHashMap<>();
-
-    Service describe(String name, String version, List<Node> nodes) {
-      return new Service(name, version, metadata, endpoints, List.copyOf(nodes));
-    }
-  }
-
-  private record Registration(Node node, long expiresAt) {}
 }

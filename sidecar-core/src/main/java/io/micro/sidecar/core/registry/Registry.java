@@ -61,6 +61,14 @@ public interface Registry extends AutoCloseable {
    */
   List<Service> find(String name);
 
+  /**
+   * The nodes of every version of {@code name}, as a call chooses among them: made when they change,
+   * not per call, in a registry that keeps a {@link ServiceIndex}; empty when the name is unknown.
+   */
+  default NodeSet nodes(String name) {
+    return NodeSet.of(find(name));
+  }
+
   /** Every service, one entry per version, sorted by name then version. */
   Mono<List<Service>> list();
 

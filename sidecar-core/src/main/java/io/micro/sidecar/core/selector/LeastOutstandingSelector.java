@@ -4,13 +4,14 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
@@ -37,8 +38,11 @@ import java.util.random.RandomGenerator;
  * excluded is the answer empty.
  *
  * <p><b>State.</b> Per node id, in a Caffeine cache on the injected ticker that forgets a node 10
- * minutes after it was last a candidate, so nodes that leave the registry do not accumulate. A
- * lease holds its node's state directly, so ending it never looks anything up.
+ * minutes after it was last a candidate, so nodes that leave the registry do not accumulate. The
+ * states of a {@link NodeSet}'s nodes are looked up once and kept on the set (looked up again once a
+ * minute, which keeps them from being forgotten while used), so a selection from a set the registry
+ * made when membership changed reads no cache and allocates nothing but its lease. A lease holds its
+ * node's state directly, so ending it never looks anything up.
  *
  * <p>Thread-safe and lock-free on the hot path: counters are atomics; the cache's maintenance runs
  * on the calling thread, amortised and non-blocking, instead of hopping to the common pool.
@@ -47,6 +51,8 @@ final class LeastOutstandingSelector implements Selector {
 
   /** Node ids not seen as candidates for this long are forgotten. */
   static final Duration FORGET_AFTER = Duration.ofMinutes(10);
+  /** How long the states derived for a node set are used before they are looked up again. */
+  private static final long REFRESH_NANOS = Duration.ofMinutes(1).toNanos();
 
   private final Ticker ticker;
   private final RandomGenerator random;
@@ -77,74 +83,94 @@ final class LeastOutstandingSelector implements Selector {
   @Override
   public Optional<Lease> select(List<Node> candidates, Set<String> exclude) {
     Objects.requireNonNull(candidates, "candidates");
+    return Optional.ofNullable(selectNow(NodeSet.ofNodes(candidates), exclude));
+  }
+
+  @Override
+  public Lease selectNow(NodeSet candidates, Set<String> exclude) {
     int n = candidates.size();
     if (n == 0) {
-      return Optional.empty();
+      return null;
     }
+    NodeState[] states = states(candidates);
     long now = ticker.read();
-    // Healthy nodes fill the arrays from the front, ejected ones from the back, both in candidate order.
-    Node[] nodes = new Node[n];
-    NodeState[] found = new NodeState[n];
     int healthy = 0;
     int ejected = 0;
-    for (Node node : candidates) {
-      String id = node.id();
-      if (exclude != null && exclude.contains(id)) {
-        continue;
-      }
-      NodeState state = states.get(id, newState);
-      if (state.isEjected(now)) {
-        ejected++;
-        nodes[n - ejected] = node;
-        found[n - ejected] = state;
-      } else {
-        nodes[healthy] = node;
-        found[healthy] = state;
-        healthy++;
+    for (int i = 0; i < n; i++) {
+      if (exclude == null || !exclude.contains(candidates.get(i).id())) {
+        if (states[i].isEjected(now)) {
+          ejected++;
+        } else {
+          healthy++;
+        }
       }
     }
-    int from;
-    int size;
-    if (healthy > 0) {
-      from = 0;
-      size = healthy;
-    } else if (ejected > 0) {
-      from = n - ejected;
-      size = ejected;
-      reverse(nodes, found, from, n);
+    // panic: every candidate left is ejected, so the choice is among them
+    boolean panic = healthy == 0;
+    int size = panic ? ejected : healthy;
+    if (size == 0) {
+      return null;
+    }
+    int pick;
+    if (size == 1) {
+      pick = nth(candidates, states, exclude, now, panic, 0);
     } else {
-      return Optional.empty();
+      int first = random.nextInt(size);
+      int second = random.nextInt(size - 1);
+      if (second >= first) {
+        second++;
+      }
+      int a = nth(candidates, states, exclude, now, panic, first);
+      int b = nth(candidates, states, exclude, now, panic, second);
+      pick = states[b].inFlight.get() < states[a].inFlight.get() ? b : a;
     }
-    int pick = from + choose(found, from, size);
-    NodeState state = found[pick];
+    NodeState state = states[pick];
     state.inFlight.incrementAndGet();
     inFlightTotal.increment();
-    return Optional.of(new NodeLease(nodes[pick], state));
+    return new NodeLease(candidates.get(pick), state);
   }
 
-  /** Power of two choices among {@code found[from, from + size)}; the offset of the winner. */
-  private int choose(NodeState[] found, int from, int size) {
-    if (size == 1) {
-      return 0;
+  /**
+   * The index of the {@code k}th candidate of the group chosen from (the healthy ones, or under panic
+   * the ejected ones), in candidate order. Should another call eject a node, or an ejection end, since
+   * the group was counted, there may be no {@code k}th: then the last of the group, or any candidate
+   * not excluded.
+   */
+  private static int nth(NodeSet candidates, NodeState[] states, Set<String> exclude, long now, boolean panic,
+                         int k) {
+    int left = k;
+    int last = -1;
+    int any = -1;
+    for (int i = 0; i < states.length; i++) {
+      if (exclude != null && exclude.contains(candidates.get(i).id())) {
+        continue;
+      }
+      any = any < 0 ? i : any;
+      if (states[i].isEjected(now) == panic) {
+        last = i;
+        if (left-- == 0) {
+          return i;
+        }
+      }
     }
-    int first = random.nextInt(size);
-    int second = random.nextInt(size - 1);
-    if (second >= first) {
-      second++;
-    }
-    return found[from + second].inFlight.get() < found[from + first].inFlight.get() ? second : first;
+    return last >= 0 ? last : any;
   }
 
-  /** The ejected nodes were filled from the back; put them back in candidate order. */
-  private static void reverse(Node[] nodes, NodeState[] found, int from, int to) {
-    for (int i = from, j = to - 1; i < j; i++, j--) {
-      Node n = nodes[i];
-      nodes[i] = nodes[j];
-      nodes[j] = n;
-      NodeState s = found[i];
-      found[i] = found[j];
-      found[j] = s;
+  /**
+   * The state of each candidate, derived once per node set and kept on it; derived again once a
+   * minute, which also tells the cache of states that these nodes are still candidates.
+   */
+  private NodeState[] states(NodeSet candidates) {
+    long now = ticker.read();
+    if (candidates.selection() instanceof Prepared p && p.selector == this && now - p.at < REFRESH_NANOS) {
+      return p.states;
     }
+    NodeState[] derived = new NodeState[candidates.size()];
+    for (int i = 0; i < derived.length; i++) {
+      derived[i] = states.get(candidates.get(i).id(), newState);
+    }
+    candidates.selection(new Prepared(this, derived, now));
+    return derived;
   }
 
   @Override
@@ -210,10 +236,17 @@ final class LeastOutstandingSelector implements Selector {
     }
   }
 
+  /** The states of a node set's nodes, as derived by one selector at {@code at}. */
+  private record Prepared(LeastOutstandingSelector selector, NodeState[] states, long at) {
+  }
+
   private final class NodeLease implements Lease {
     private final Node node;
     private final NodeState state;
-    private final AtomicBoolean ended = new AtomicBoolean();
+    // a field, not an AtomicBoolean: one object per call, not two
+    private static final AtomicIntegerFieldUpdater<NodeLease> ENDED =
+        AtomicIntegerFieldUpdater.newUpdater(NodeLease.class, "ended");
+    private volatile int ended;
 
     NodeLease(Node node, NodeState state) {
       this.node = node;
@@ -245,7 +278,7 @@ final class LeastOutstandingSelector implements Selector {
     }
 
     private boolean end() {
-      if (ended.compareAndSet(false, true)) {
+      if (ENDED.compareAndSet(this, 0, 1)) {
         state.inFlight.decrementAndGet();
         inFlightTotal.decrement();
         return true;
@@ -255,7 +288,7 @@ final class LeastOutstandingSelector implements Selector {
 
     @Override
     public String toString() {
-      return "Lease[" + node.id() + (ended.get() ? ", ended]" : "]");
+      return "Lease[" + node.id() + (ended == 1 ? ", ended]" : "]");
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.micro.sidecar.core.selector;
 
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -33,6 +34,13 @@ public interface Selector {
    * its node until it is ended.
    */
   Optional<Lease> select(List<Node> candidates, Set<String> exclude);
+
+  /**
+   * {@link #select} among a registry's {@link NodeSet} ({@link io.micro.sidecar.core.registry.Registry#nodes}),
+   * which is what calls use: what the selector derives from the nodes is kept on the set, so that it
+   * is derived once per membership change. Null when no candidate is usable.
+   */
+  Lease selectNow(NodeSet candidates, Set<String> exclude);
 
   /** Counters for observability: in-flight count of a node id (0 if unknown). */
   int inFlight(String nodeId);

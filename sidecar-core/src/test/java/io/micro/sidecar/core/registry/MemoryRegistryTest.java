@@ -1,12 +1,10 @@
 package io.micro.sidecar.core.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -14,8 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
-import reactor.test.StepVerifier;
 
+/** The memory registry's own: TTLs on an injected ticker, the sweep; the rest is {@link MemoryRegistryContractTest}. */
 class MemoryRegistryTest {
 
   private final AtomicLong now = new AtomicLong(1_000);
@@ -50,54 +48,25 @@ class MemoryRegistryTest {
   }
 
   @Test
-  void unknownServiceIsEmptyAndEmptyRegistryListsNothing() {
-    assertThat(lookup("nope")).isEmpty();
-    assertThat(registry.list().block(Duration.ofSeconds(1))).isEmpty();
-  }
-
-  @Test
-  void registersAndFindsOneServicePerVersion() {
+  void aServicesNodeSetIsMadeWhenItsMembershipChangesNotPerLookup() {
     registry.register(service("foo", "2.0", "foo-b"), Registry.NO_TTL).block();
-    registry.register(service("foo", "1.0", "foo-a"), Registry.NO_TTL).block();
-    registry.register(service("foo", "1.0", "foo-c"), Registry.NO_TTL).block();
+    registry.register(service("foo", "1.0", "foo-c", "foo-a"), Registry.NO_TTL).block();
+    NodeSet nodes = registry.nodes("foo");
+    assertThat(nodes.asList()).extracting(Node::id).as("versions in order, each version's nodes by id")
+        .containsExactly("foo-a", "foo-c", "foo-b");
+    assertThat(registry.nodes("foo")).isSameAs(nodes);
+
     registry.register(service("bar", "", "bar-1"), Registry.NO_TTL).block();
+    registry.register(service("foo", "1.0", "foo-a"), Registry.NO_TTL).block();
+    assertThat(registry.nodes("foo")).as("another service changed, and this one did not").isSameAs(nodes);
 
-    assertThat(lookup("foo")).extracting(Service::version).containsExactly("1.0", "2.0");
-    assertThat(lookup("foo").get(0).nodes()).extracting(Node::id).containsExactly("foo-a", "foo-c");
-    assertThat(registry.list().block()).extracting(Service::name).containsExactly("bar", "foo", "foo");
-  }
-
-  @Test
-  void deregisterRemovesOnlyTheNamedNodesThenTheService() throws Exception {
-    registry.register(service("foo", "", "foo-1", "foo-2"), Registry.NO_TTL).block();
-    assertThat(nextEvent().action()).isEqualTo(RegistryEvent.Action.CREATE);
-
-    registry.deregister(service("foo", "", "foo-1")).block();
-    assertThat(lookup("foo").get(0).nodes()).extracting(Node::id).containsExactly("foo-2");
-    RegistryEvent delete = nextEvent();
-    assertThat(delete.action()).isEqualTo(RegistryEvent.Action.DELETE);
-    assertThat(delete.service().nodes()).extracting(Node::id).containsExactly("foo-1");
-
-    registry.deregister(service("foo", "", "foo-2")).block();
-    assertThat(lookup("foo")).isEmpty();
-    registry.deregister(service("foo", "", "foo-2")).block();
-    assertThat(nextEvent().service().nodes()).extracting(Node::id).containsExactly("foo-2");
-    assertThat(events).as("deregistering an unknown node changes nothing").isEmpty();
-  }
-
-  @Test
-  void reRegisteringAnUnchangedNodeIsSilentButAChangeIsAnUpdate() throws Exception {
-    registry.register(service("foo", "", "foo-1"), Registry.NO_TTL).block();
-    assertThat(nextEvent().action()).isEqualTo(RegistryEvent.Action.CREATE);
-    registry.register(service("foo", "", "foo-1"), Registry.NO_TTL).block();
-    assertThat(events).isEmpty();
-
-    Service moved = new Service("foo", "", Map.of("zone", "b"), null, List.of(new Node("foo-1", "10.0.0.2", 9001, null)));
-    registry.register(moved, Registry.NO_TTL).block();
-    RegistryEvent update = nextEvent();
-    assertThat(update.action()).isEqualTo(RegistryEvent.Action.UPDATE);
-    assertThat(update.service()).isEqualTo(moved);
-    assertThat(lookup("foo")).containsExactly(moved);
+    registry.deregister(service("foo", "1.0", "foo-c")).block();
+    assertThat(registry.nodes("foo").asList()).extracting(Node::id).containsExactly("foo-a", "foo-b");
+    registry.register(service("foo", "2.0", "foo-d"), Duration.ofSeconds(5)).block();
+    assertThat(registry.nodes("foo").asList()).extracting(Node::id).containsExactly("foo-a", "foo-b", "foo-d");
+    advance(Duration.ofSeconds(6));
+    assertThat(registry.nodes("foo").asList()).as("expired").extracting(Node::id).containsExactly("foo-a", "foo-b");
+    assertThat(registry.nodes("nope")).isSameAs(NodeSet.EMPTY);
   }
 
   @Test
@@ -142,20 +111,5 @@ class MemoryRegistryTest {
       assertThat(e.action()).isEqualTo(RegistryEvent.Action.DELETE);
       d.dispose();
     }
-  }
-
-  @Test
-  void closeCompletesWatchers() {
-    Registry r = Registry.memory();
-    StepVerifier.create(r.watch())
-        .then(r::close)
-        .expectComplete()
-        .verify(Duration.ofSeconds(2));
-  }
-
-  @Test
-  void refusesAServiceWithoutNodes() {
-    assertThatThrownBy(() -> registry.register(new Service("foo", "", null, null, null), Registry.NO_TTL).block())
-        .isInstanceOf(InvalidServiceException.class);
   }
 }

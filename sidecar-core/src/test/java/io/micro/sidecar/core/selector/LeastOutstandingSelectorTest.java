@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +56,36 @@ class LeastOutstandingSelectorTest {
     for (int i = 0; i < times; i++) {
       select(List.of(node)).failure();
     }
+  }
+
+  // ---- node sets ----
+
+  @Test
+  void aNodeSetDrawsAsItsListDoesAndSharesEachNodesStateWithEveryOtherSetOfIt() {
+    NodeSet set = NodeSet.ofNodes(ABC);
+    // (0,1) = a,c: a on a tie; on the second set (2,0) = a,c again, c free
+    random.then(0, 1, 2, 0);
+    Selector.Lease onA = selector.selectNow(set, null);
+    assertThat(onA.node()).isEqualTo(A);
+    assertThat(selector.inFlight("a")).isEqualTo(1);
+    // a second set of the same nodes (the registry's after a membership change) knows a is busy
+    Selector.Lease next = selector.selectNow(NodeSet.ofNodes(List.of(C, B, A)), null);
+    assertThat(next.node()).as("c and a drawn, a busy").isEqualTo(C);
+    onA.release();
+    next.release();
+
+    fail(B, 3);
+    assertThat(selector.isEjected("b")).isTrue();
+    assertThat(pickFrom(set, "a")).as("a excluded, b ejected").isEqualTo("c");
+    assertThat(selector.selectNow(NodeSet.ofNodes(List.of(A)), Set.of("a"))).isNull();
+    assertThat(selector.selectNow(NodeSet.EMPTY, null)).isNull();
+  }
+
+  private String pickFrom(NodeSet set, String... exclude) {
+    Selector.Lease lease = selector.selectNow(set, Set.of(exclude));
+    assertThat(lease).isNotNull();
+    lease.release();
+    return lease.node().id();
   }
 
   // ---- power of two choices ----

@@ -1,7 +1,5 @@
 package io.micro.sidecar.core.registry.etcd;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -14,22 +12,19 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.micro.sidecar.core.registry.InvalidServiceException;
-import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import io.micro.sidecar.core.registry.RegistryEvent;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.registry.ServiceIndex;
 import io.micro.sidecar.core.registry.ServiceCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -46,8 +41,8 @@ import reactor.util.retry.Retry;
  * next revision, so that a lookup is a local read.
  *
  * <p>Threading: every change to the copy, and every event emission, happens on one {@link Scheduler}
- * loop; jetcd's callback threads only hand work over to it. Lookups read the Caffeine-held answers
- * from any thread.
+ * loop; jetcd's callback threads only hand work over to it. Lookups read the index's published
+ * answers (a Caffeine cache) from any thread.
  *
  * <p>Failure handling: jetcd resumes a broken watch from the last revision by itself. When etcd says
  * the revision was compacted, or the watch gives up, or nothing (not even a progress notification,
@@ -74,10 +69,8 @@ final class EtcdCache implements AutoCloseable {
   private final Duration stallAfter;
   private final BiConsumer<Set<String>, Long> onResync;
 
-  /** service name → one Service per version; written on the loop only. */
-  private final Cache<String, List<Service>> answers = Caffeine.newBuilder().build();
-  /** etcd key → the single-node Service stored there; loop only. */
-  private final Map<String, Service> byKey = new HashMap<>();
+  /** etcd key → the single-node Service stored there, and the answers; written on the loop only. */
+  private final ServiceIndex index = new ServiceIndex();
   private final Sinks.Many<RegistryEvent> events = Sinks.many().multicast().directBestEffort();
   private final List<RevisionWaiter> waiters = new ArrayList<>();
   /** Events of the change being applied, sent after the answers are rebuilt; loop only. */
@@ -114,14 +107,15 @@ final class EtcdCache implements AutoCloseable {
   }
 
   List<Service> lookup(String name) {
-    List<Service> found = answers.getIfPresent(name);
-    return found == null ? List.of() : found;
+    return index.find(name);
+  }
+
+  NodeSet nodes(String name) {
+    return index.nodes(name);
   }
 
   List<Service> list() {
-    List<Service> all = new ArrayList<>();
-    new TreeMap<>(answers.asMap()).values().forEach(all::addAll);
-    return all;
+    return index.list();
   }
 
   Flux<RegistryEvent> watch() {
@@ -218,30 +212,21 @@ final class EtcdCache implements AutoCloseable {
         fresh.put(kv.getKey().toString(), s);
       }
     }
-    Set<String> touched = new HashSet<>();
-    for (Map.Entry<String, Service> old : new ArrayList<>(byKey.entrySet())) {
-      if (!fresh.containsKey(old.getKey())) {
-        byKey.remove(old.getKey());
-        touched.add(old.getValue().name());
-        emit(RegistryEvent.Action.DELETE, old.getValue());
+    for (String key : new ArrayList<>(index.keys())) {
+      if (!fresh.containsKey(key)) {
+        emit(RegistryEvent.Action.DELETE, index.remove(key));
       }
     }
-    fresh.forEach((key, s) -> {
-      Service before = byKey.put(key, s);
-      if (!s.equals(before)) {
-        touched.add(s.name());
-        emit(before == null ? RegistryEvent.Action.CREATE : RegistryEvent.Action.UPDATE, s);
-      }
-    });
-    rebuild(touched);
+    fresh.forEach(this::put);
+    publish();
     boolean wasListed = listed;
     listed = true;
     contact(revision);
     if (!reachable) {
       reachable = true;
-      log.info("etcd reachable again: registry re-listed at revision {} ({} nodes)", revision, byKey.size());
+      log.info("etcd reachable again: registry re-listed at revision {} ({} nodes)", revision, index.size());
     } else if (!wasListed) {
-      log.info("registry listed from etcd at revision {} ({} nodes)", revision, byKey.size());
+      log.info("registry listed from etcd at revision {} ({} nodes)", revision, index.size());
     }
     watcher = client.getWatchClient().watch(prefix,
         WatchOption.builder().isPrefix(true).withRevision(revision + 1).withPrevKV(true)
@@ -279,7 +264,6 @@ final class EtcdCache implements AutoCloseable {
       return;
     }
     long revision = response.getHeader().getRevision();
-    Set<String> touched = new HashSet<>();
     for (WatchEvent e : response.getEvents()) {
       String key = e.getKeyValue().getKey().toString();
       revision = Math.max(revision, e.getKeyValue().getModRevision());
@@ -288,23 +272,17 @@ final class EtcdCache implements AutoCloseable {
       }
       if (e.getEventType() == WatchEvent.EventType.PUT) {
         Service s = decode(e.getKeyValue());
-        if (s == null) {
-          continue;
-        }
-        Service before = byKey.put(key, s);
-        if (!s.equals(before)) {
-          touched.add(s.name());
-          emit(before == null ? RegistryEvent.Action.CREATE : RegistryEvent.Action.UPDATE, s);
+        if (s != null) {
+          put(key, s);
         }
       } else if (e.getEventType() == WatchEvent.EventType.DELETE) {
-        Service before = byKey.remove(key);
+        Service before = index.remove(key);
         if (before != null) {
-          touched.add(before.name());
           emit(RegistryEvent.Action.DELETE, before);
         }
       }
     }
-    rebuild(touched);
+    publish();
     if (!reachable) {
       reachable = true;
       log.info("etcd reachable again: watch resumed at revision {}", revision);
@@ -345,7 +323,7 @@ final class EtcdCache implements AutoCloseable {
    * such key (someone deleted it). On the loop.
    */
   boolean knownMissing(String key) {
-    return listed && reachable && !byKey.containsKey(key);
+    return listed && reachable && index.get(key) == null;
   }
 
   private void unreachable(Throwable cause) {
@@ -370,42 +348,22 @@ final class EtcdCache implements AutoCloseable {
     }
   }
 
-  private void rebuild(Set<String> names) {
-    rebuildAnswers(names);
+  /** Puts what {@code key} holds now, queueing the event when that changed anything. */
+  private void put(String key, Service s) {
+    ServiceIndex.Change change = index.put(key, s);
+    if (change != ServiceIndex.Change.NONE) {
+      emit(change == ServiceIndex.Change.CREATED ? RegistryEvent.Action.CREATE : RegistryEvent.Action.UPDATE, s);
+    }
+  }
+
+  /** Makes the changes lookups' answers, then sends their events. */
+  private void publish() {
+    index.publish();
     pending.forEach(events::tryEmitNext);
     pending.clear();
   }
 
-  private void rebuildAnswers(Set<String> names) {
-    if (names.isEmpty()) {
-      return;
-    }
-    Map<String, Map<String, List<Node>>> nodes = new HashMap<>();
-    Map<String, Service> template = new HashMap<>();
-    for (Service s : byKey.values()) {
-      if (names.contains(s.name())) {
-        nodes.computeIfAbsent(s.name(), k -> new LinkedHashMap<>())
-            .computeIfAbsent(s.version(), k -> new ArrayList<>()).addAll(s.nodes());
-        template.put(s.name() + "\u0000" + s.version(), s);
-      }
-    }
-    for (String name : names) {
-      Map<String, List<Node>> versions = nodes.get(name);
-      if (versions == null) {
-        answers.invalidate(name);
-        continue;
-      }
-      List<Service> answer = new ArrayList<>();
-      versions.forEach((version, ns) -> {
-        ns.sort(Comparator.comparing(Node::id));
-        answer.add(template.get(name + "\u0000" + version).withNodes(List.copyOf(ns)));
-      });
-      answer.sort(Comparator.comparing(Service::version));
-      answers.put(name, List.copyOf(answer));
-    }
-  }
-
-  /** Queues an event; {@link #rebuild} sends the queue once lookups already show the change. */
+  /** Queues an event; {@link #publish} sends the queue once lookups already show the change. */
   private void emit(RegistryEvent.Action action, Service service) {
     pending.add(new RegistryEvent(action, service));
   }

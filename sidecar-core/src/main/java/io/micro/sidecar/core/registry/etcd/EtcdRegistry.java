@@ -2,6 +2,7 @@ package io.micro.sidecar.core.registry.etcd;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.etcd.jetcd.Client;
+import io.micro.sidecar.core.registry.NodeSet;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.RegistryEvent;
 import io.micro.sidecar.core.registry.Service;
@@ -102,6 +103,11 @@ public final class EtcdRegistry implements Registry {
   @Override
   public List<Service> find(String name) {
     return cache.lookup(name);
+  }
+
+  @Override
+  public NodeSet nodes(String name) {
+    return cache.nodes(name);
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micro.sidecar.core.registry.Node;
+import io.micro.sidecar.core.registry.NodeSet;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.RegistryEvent;
 import io.micro.sidecar.core.registry.Service;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 
 /** The etcd registry against real etcd processes (Debian's etcd-server). */
 class EtcdRegistryIT {
@@ -66,9 +68,14 @@ class EtcdRegistryIT {
     b.register(service("foo", "foo-b", 2), Registry.NO_TTL).block(WAIT);
     assertThat(ids(b, "foo")).containsExactly("foo-a", "foo-b");
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "foo")).containsExactly("foo-a", "foo-b"));
+    // the nodes calls choose among, made when the watch changed them: the same set until it does again
+    NodeSet both = a.nodes("foo");
+    assertThat(both.asList()).extracting(Node::id).containsExactly("foo-a", "foo-b");
+    assertThat(a.nodes("foo")).isSameAs(both);
 
     b.deregister(service("foo", "foo-b", 2)).block(WAIT);
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "foo")).containsExactly("foo-a"));
+    assertThat(a.nodes("foo").asList()).extracting(Node::id).containsExactly("foo-a");
     assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/foo/").strip())
         .isEqualTo("/micro-registry/foo/foo-a");
   }
@@ -186,12 +193,14 @@ class EtcdRegistryIT {
     Duration ttl = Duration.ofSeconds(2);
 
     a.register(s, ttl).block(WAIT);
-    long renewUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (System.nanoTime() < renewUntil) {
-      // a heartbeat every half TTL, as an app re-posting its registration would
-      await().pollDelay(Duration.ofMillis(1000)).until(() -> true);
-      a.register(s, ttl).block(WAIT);
-      assertThat(ids(b, "beat")).as("still registered while renewed").containsExactly("beat-1");
+    // a heartbeat every half TTL, as an app re-posting its registration would
+    Disposable heartbeat = Flux.interval(ttl.dividedBy(2)).concatMap(i -> a.register(s, ttl)).subscribe();
+    try {
+      // held for 5 s without a miss: atMost leaves no time to start over after one
+      await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(200))
+          .untilAsserted(() -> assertThat(ids(b, "beat")).as("still registered while renewed").containsExactly("beat-1"));
+    } finally {
+      heartbeat.dispose();
     }
     long stopped = System.nanoTime();
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "beat")).isEmpty());
@@ -209,12 +218,10 @@ class EtcdRegistryIT {
 
     etcd.stop(0);
     // for longer than the lease TTL: lookups answer from the cache throughout, and its age shows
-    long downUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (System.nanoTime() < downUntil) {
+    await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
       assertThat(ids(a, "app")).containsExactly("app-1");
       assertThat(ids(a, "other")).containsExactly("other-1");
-      await().pollDelay(Duration.ofMillis(200)).until(() -> true);
-    }
+    });
     assertThat(a.cacheAge()).isGreaterThan(Duration.ofSeconds(3));
 
     etcd.restart(0);
@@ -225,7 +232,7 @@ class EtcdRegistryIT {
     // the registration is in etcd itself, for everyone else, and on a live lease
     EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-1"));
-    await().pollDelay(Duration.ofSeconds(4)).atMost(WAIT)
+    await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5))
         .untilAsserted(() -> assertThat(ids(b, "app")).as("still there after the lease TTL").containsExactly("app-1"));
   }
 
