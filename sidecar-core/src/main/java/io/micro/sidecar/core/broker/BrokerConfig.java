@@ -1,6 +1,7 @@
 package io.micro.sidecar.core.broker;
 
 import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.InvalidSettingException;
 import java.util.Locale;
 
 /**
@@ -48,24 +49,24 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
 
   public BrokerConfig {
     if (kind == null) {
-      throw new IllegalArgumentException("broker: missing (expected: memory or http)");
+      throw new InvalidSettingException("broker", "broker: missing (expected: memory or http)");
     }
     advertiseAddress = advertiseAddress == null ? "" : advertiseAddress.trim();
     if (advertiseAddress.contains("/") || advertiseAddress.chars().anyMatch(Character::isWhitespace)) {
-      throw new IllegalArgumentException("'" + advertiseAddress + "' (expected: a host name or IP address)");
+      throw new InvalidSettingException("advertise_address", "'" + advertiseAddress + "' (expected: a host name or IP address)");
     }
     if (bufferSize < 1 || bufferSize > MAX_BUFFER_SIZE) {
-      throw new IllegalArgumentException("buffer size: " + bufferSize + " (expected: 1 to " + MAX_BUFFER_SIZE + " messages)");
+      throw new InvalidSettingException("broker_buffer", "buffer size: " + bufferSize + " (expected: 1 to " + MAX_BUFFER_SIZE + " messages)");
     }
     if (pendingBytes < 1) {
-      throw new IllegalArgumentException("pending bytes: " + pendingBytes + " (expected: at least 1)");
+      throw new InvalidSettingException("broker_pending_bytes", "pending bytes: " + pendingBytes + " (expected: at least 1)");
     }
     if (maxPendingBytes < pendingBytes) {
-      throw new IllegalArgumentException("max pending bytes: " + maxPendingBytes + " (expected: at least the "
+      throw new InvalidSettingException("broker_max_pending_bytes", "max pending bytes: " + maxPendingBytes + " (expected: at least the "
           + pendingBytes + " pending bytes of one subscriber)");
     }
     if (overflow == null) {
-      throw new IllegalArgumentException("overflow: missing (expected: drop_oldest or close)");
+      throw new InvalidSettingException("broker_overflow", "overflow: missing (expected: drop_oldest or close)");
     }
   }
 
@@ -102,7 +103,7 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
       return switch (text == null ? "" : text.trim().toLowerCase(Locale.ROOT)) {
         case "memory" -> MEMORY;
         case "http" -> HTTP;
-        default -> throw new IllegalArgumentException("'" + text + "' (expected: memory or http)");
+        default -> throw new InvalidSettingException("broker", "'" + text + "' (expected: memory or http)");
       };
     }
   }
@@ -126,7 +127,7 @@ public record BrokerConfig(int bufferSize, Overflow overflow, Kind kind, String 
       return switch (text == null ? "" : text.trim().toLowerCase(Locale.ROOT)) {
         case "drop_oldest" -> DROP_OLDEST;
         case "close" -> CLOSE;
-        default -> throw new IllegalArgumentException("'" + text + "' (expected: drop_oldest or close)");
+        default -> throw new InvalidSettingException("broker_overflow", "'" + text + "' (expected: drop_oldest or close)");
       };
     }
   }

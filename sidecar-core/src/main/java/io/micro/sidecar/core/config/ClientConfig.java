@@ -26,19 +26,19 @@ public record ClientConfig(Duration requestTimeout, int retries, int poolSize, D
 
   public ClientConfig {
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
-      throw new IllegalArgumentException("request timeout " + GoDuration.format(requestTimeout) + " (expected: positive)");
+      throw new InvalidSettingException("client_request_timeout", "request timeout " + GoDuration.format(requestTimeout) + " (expected: positive)");
     }
     if (retries < 0) {
-      throw new IllegalArgumentException("retries " + retries + " (expected: 0 or more)");
+      throw new InvalidSettingException("client_retries", "retries " + retries + " (expected: 0 or more)");
     }
     if (poolSize < 1) {
-      throw new IllegalArgumentException("pool size " + poolSize + " (expected: 1 or more)");
+      throw new InvalidSettingException("client_pool_size", "pool size " + poolSize + " (expected: 1 or more)");
     }
     if (poolTtl.isNegative()) {
-      throw new IllegalArgumentException("pool ttl " + GoDuration.format(poolTtl) + " (expected: zero or positive)");
+      throw new InvalidSettingException("client_pool_ttl", "pool ttl " + GoDuration.format(poolTtl) + " (expected: zero or positive)");
     }
     if (ejectAfter < 1) {
-      throw new IllegalArgumentException("eject after " + ejectAfter + " (expected: 1 or more)");
+      throw new InvalidSettingException("client_eject_after", "eject after " + ejectAfter + " (expected: 1 or more)");
     }
   }
 

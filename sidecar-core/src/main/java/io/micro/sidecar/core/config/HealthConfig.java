@@ -22,8 +22,12 @@ public record HealthConfig(Optional<URI> url, Duration interval, Duration timeou
       new HealthConfig(Optional.empty(), Duration.ofSeconds(5), Duration.ofSeconds(1), 3, 1);
 
   public HealthConfig {
-    if (failureThreshold < 1 || successThreshold < 1) {
-      throw new IllegalArgumentException("threshold " + Math.min(failureThreshold, successThreshold)
+    if (failureThreshold < 1) {
+      throw new InvalidSettingException("healthcheck_failure_threshold", "threshold " + failureThreshold
+          + " (expected: 1 or more)");
+    }
+    if (successThreshold < 1) {
+      throw new InvalidSettingException("healthcheck_success_threshold", "threshold " + successThreshold
           + " (expected: 1 or more)");
     }
   }

@@ -31,11 +31,11 @@ public record LifecycleConfig(Duration registerTtl, Duration shutdownDelay, Dura
 
   public LifecycleConfig {
     if (registerInterval.isNegative() || registerInterval.isZero()) {
-      throw new IllegalArgumentException("register interval " + GoDuration.format(registerInterval)
+      throw new InvalidSettingException("register_interval", "register interval " + GoDuration.format(registerInterval)
           + " (expected: a positive duration)");
     }
     if (shutdownDelay.compareTo(shutdownGrace) >= 0) {
-      throw new IllegalArgumentException("shutdown delay " + GoDuration.format(shutdownDelay)
+      throw new InvalidSettingException("shutdown_delay", "shutdown delay " + GoDuration.format(shutdownDelay)
           + " (expected: shorter than the shutdown grace " + GoDuration.format(shutdownGrace) + ")");
     }
   }

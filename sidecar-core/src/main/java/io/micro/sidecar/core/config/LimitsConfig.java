@@ -34,18 +34,13 @@ public record LimitsConfig(int maxHeaderBytes, int maxUrlLength, Duration header
       Duration.ofSeconds(30), Duration.ofSeconds(60), 10_000, DEFAULT_MAX_BUFFERED_BYTES);
 
   public LimitsConfig {
-    if (maxHeaderBytes < 1024 || maxUrlLength < 256 || maxConnections < 1) {
-      throw new IllegalArgumentException("limits too small: header " + maxHeaderBytes + " bytes, url " + maxUrlLength
-          + " bytes, connections " + maxConnections + " (expected: at least 1024, 256 and 1)");
-    }
-    if (maxBufferedBytes < 64 * 1024) {
-      throw new IllegalArgumentException("max buffered bytes " + maxBufferedBytes + " (expected: at least 65536)");
-    }
-    for (Duration d : new Duration[] {headerTimeout, bodyTimeout, idleTimeout}) {
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("timeout " + GoDuration.format(d) + " (expected: a positive duration)");
-      }
-    }
+    atLeast("max_header_size", maxHeaderBytes, 1024, " bytes");
+    atLeast("max_url_length", maxUrlLength, 256, " bytes");
+    atLeast("max_connections", maxConnections, 1, "");
+    atLeast("max_buffered_bytes", maxBufferedBytes, 64 * 1024, " bytes");
+    positive("header_timeout", headerTimeout);
+    positive("body_timeout", bodyTimeout);
+    positive("idle_timeout", idleTimeout);
   }
 
   /** These limits with another buffering budget. */
@@ -56,5 +51,17 @@ public record LimitsConfig(int maxHeaderBytes, int maxUrlLength, Duration header
   /** These limits with other header and body timeouts. */
   public LimitsConfig withTimeouts(Duration header, Duration body) {
     return new LimitsConfig(maxHeaderBytes, maxUrlLength, header, body, idleTimeout, maxConnections, maxBufferedBytes);
+  }
+
+  private static void atLeast(String setting, long value, long least, String unit) {
+    if (value < least) {
+      throw new InvalidSettingException(setting, value + unit + " (expected: at least " + least + unit + ")");
+    }
+  }
+
+  private static void positive(String setting, Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new InvalidSettingException(setting, GoDuration.format(d) + " (expected: a positive duration)");
+    }
   }
 }

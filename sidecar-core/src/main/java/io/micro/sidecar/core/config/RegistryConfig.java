@@ -33,7 +33,7 @@ public record RegistryConfig(Kind kind, List<String> addresses, String prefix) {
         // the original's name for its etcd v3 registry (go-plugins registry/etcdv3)
         return ETCD;
       }
-      throw new IllegalArgumentException("'" + text + "' (expected: memory, etcd or etcdv3; the original's other registries are not supported here)");
+      throw new InvalidSettingException("registry", "'" + text + "' (expected: memory, etcd or etcdv3; the original's other registries are not supported here)");
     }
 
     @Override
@@ -45,7 +45,7 @@ public record RegistryConfig(Kind kind, List<String> addresses, String prefix) {
   public RegistryConfig {
     addresses = List.copyOf(addresses);
     if (!prefix.equals("/micro-registry/") && !prefix.equals("/micro/registry/")) {
-      throw new IllegalArgumentException("'" + prefix + "' (expected: /micro-registry/ or /micro/registry/)");
+      throw new InvalidSettingException("registry_prefix", "'" + prefix + "' (expected: /micro-registry/ or /micro/registry/)");
     }
   }
 

@@ -148,15 +148,8 @@ final class MicroCommand implements Runnable {
   }
 
   ClientConfig clientConfig() {
-    try {
-      return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout,
-          clientEjectAfter, clientEjectFor, clientPoolTtl == null ? Duration.ZERO : clientPoolTtl);
-    } catch (IllegalArgumentException e) {
-      String m = e.getMessage();
-      String flag = m.startsWith("retries") ? "--client_retries"
-          : m.startsWith("eject") ? "--client_eject_after" : "--client_pool_size";
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '" + flag + "': " + e.getMessage());
-    }
+    return new ClientConfig(clientRequestTimeout, clientRetries, clientPoolSize, clientIdleTimeout,
+        clientEjectAfter, clientEjectFor, clientPoolTtl == null ? Duration.ZERO : clientPoolTtl);
   }
 
   /** TLS, token and app trust from the global flags; CORS is the sidecar command's. */
@@ -208,26 +201,13 @@ final class MicroCommand implements Runnable {
   }
 
   RegistryConfig registryConfig() {
-    RegistryConfig.Kind kind;
-    try {
-      kind = RegistryConfig.Kind.of(registry);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--registry': " + e.getMessage());
-    }
+    RegistryConfig.Kind kind = RegistryConfig.Kind.of(registry);
     List<String> addresses = registryAddress == null || registryAddress.isBlank()
         ? List.of() : Arrays.stream(registryAddress.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    try {
-      return new RegistryConfig(kind, addresses, registryPrefix);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--registry_prefix': " + e.getMessage());
-    }
+    return new RegistryConfig(kind, addresses, registryPrefix);
   }
 
   BrokerConfig.Kind brokerKind() {
-    try {
-      return BrokerConfig.Kind.of(broker);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker': " + e.getMessage());
-    }
+    return BrokerConfig.Kind.of(broker);
   }
 }

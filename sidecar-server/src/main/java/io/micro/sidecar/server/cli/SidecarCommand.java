@@ -4,6 +4,7 @@ import io.micro.sidecar.core.broker.BrokerConfig;
 import io.micro.sidecar.core.config.AppConfig;
 import io.micro.sidecar.core.config.HealthConfig;
 import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.config.InvalidSettingException;
 import io.micro.sidecar.core.config.LifecycleConfig;
 import io.micro.sidecar.core.config.LimitsConfig;
 import io.micro.sidecar.core.config.ObservabilityConfig;
@@ -170,6 +171,16 @@ final class SidecarCommand implements Callable<Integer> {
 
   /** The configuration these flags describe. @throws ParameterException naming the bad flag */
   SidecarConfig config() {
+    try {
+      return build();
+    } catch (InvalidSettingException e) {
+      // the configuration records validate; they name the setting as its flag does
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--" + e.setting() + "': " + e.getMessage());
+    }
+  }
+
+  private SidecarConfig build() {
     // the original's global forms (micro --sidecar_address=.. sidecar) act unless the sidecar flag is given
     address = sidecarOrGlobal("--address", address, micro.sidecarAddress);
     handler = sidecarOrGlobal("--handler", handler, micro.sidecarHandler);
@@ -204,13 +215,8 @@ final class SidecarCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(),
           "Invalid value for option '--max_body_size': " + maxBodySize + " (expected: a positive number of bytes)");
     }
-    LimitsConfig limits;
-    try {
-      limits = new LimitsConfig(maxHeaderSize, maxUrlLength, headerTimeout, bodyTimeout, idleTimeout, maxConnections,
-          maxBufferedBytes);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
-    }
+    LimitsConfig limits = new LimitsConfig(maxHeaderSize, maxUrlLength, headerTimeout, bodyTimeout, idleTimeout,
+        maxConnections, maxBufferedBytes);
     List<String> origins = Arrays.stream(cors.split(",")).map(String::trim)
         .filter(o -> !o.isEmpty()).toList();
     return SidecarConfig.builder(listen).app(app).registry(micro.registryConfig()).maxBodyBytes(maxBodySize)
@@ -239,14 +245,8 @@ final class SidecarCommand implements Callable<Integer> {
   }
 
   private HealthConfig health(boolean appAttached) {
-    HealthConfig health;
-    try {
-      health = new HealthConfig(Optional.empty(), healthcheckInterval, healthcheckTimeout,
-          healthcheckFailureThreshold, healthcheckSuccessThreshold);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--healthcheck_"
-          + (healthcheckFailureThreshold < 1 ? "failure" : "success") + "_threshold': " + e.getMessage());
-    }
+    HealthConfig health = new HealthConfig(Optional.empty(), healthcheckInterval, healthcheckTimeout,
+        healthcheckFailureThreshold, healthcheckSuccessThreshold);
     if (healthcheckUrl == null || healthcheckUrl.isBlank()) {
       return health;
     }
@@ -267,41 +267,14 @@ final class SidecarCommand implements Callable<Integer> {
   }
 
   private BrokerConfig brokerConfig() {
-    BrokerConfig.Overflow overflow;
-    try {
-      overflow = BrokerConfig.Overflow.of(brokerOverflow);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_overflow': " + e.getMessage());
-    }
-    try {
-      BrokerConfig config = new BrokerConfig(brokerBuffer, overflow);
-      try {
-        config = config.withPending(brokerPendingBytes, brokerMaxPendingBytes);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "Invalid value for option '"
-            + (brokerPendingBytes < 1 ? "--broker_pending_bytes" : "--broker_max_pending_bytes") + "': " + e.getMessage());
-      }
-      return micro.brokerKind() == BrokerConfig.Kind.HTTP ? http(config) : config;
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--broker_buffer': " + e.getMessage());
-    }
-  }
-
-  private BrokerConfig http(BrokerConfig config) {
-    try {
-      return config.withHttp(advertiseAddress);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--advertise_address': " + e.getMessage());
-    }
+    BrokerConfig config = new BrokerConfig(brokerBuffer, BrokerConfig.Overflow.of(brokerOverflow))
+        .withPending(brokerPendingBytes, brokerMaxPendingBytes);
+    return micro.brokerKind() == BrokerConfig.Kind.HTTP ? config.withHttp(advertiseAddress) : config;
   }
 
   private LifecycleConfig lifecycle() {
-    try {
-      return new LifecycleConfig(registerTtl, shutdownDelay, shutdownGrace,
-          micro.registerInterval == null ? LifecycleConfig.DEFAULT_REGISTER_INTERVAL : micro.registerInterval);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--shutdown_delay': " + e.getMessage());
-    }
+    return new LifecycleConfig(registerTtl, shutdownDelay, shutdownGrace,
+        micro.registerInterval == null ? LifecycleConfig.DEFAULT_REGISTER_INTERVAL : micro.registerInterval);
   }
 
   private HostPort hostPort(String flag, String value) {

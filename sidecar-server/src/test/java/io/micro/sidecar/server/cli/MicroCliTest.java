@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class MicroCliTest {
 
@@ -369,6 +371,25 @@ class MicroCliTest {
     assertThat(run("--proxy_address=127.0.0.1:1", "query", "foo", "Foo.Call", "{\"name\":", "\"John\"")).isEqualTo(2);
     assertOneLine("micro: request: invalid JSON:");
     assertThat(out.toString()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      // values the flag's parser takes and its configuration record refuses, naming the setting itself
+      "--client_pool_size=0|sidecar|'--client_pool_size': pool size 0 (expected: 1 or more)",
+      "--client_eject_after=0|sidecar|'--client_eject_after': eject after 0 (expected: 1 or more)",
+      "sidecar|--shutdown_delay=20s|'--shutdown_delay': shutdown delay 20s (expected: shorter than the shutdown grace 15s)",
+      "sidecar|--max_url_length=10|'--max_url_length': 10 bytes (expected: at least 256 bytes)",
+      "sidecar|--max_header_size=100|'--max_header_size': 100 bytes (expected: at least 1024 bytes)",
+      "sidecar|--max_buffered_bytes=1000|'--max_buffered_bytes': 1000 bytes (expected: at least 65536 bytes)",
+      "sidecar|--max_connections=0|'--max_connections': 0 (expected: at least 1)",
+      "sidecar|--healthcheck_success_threshold=0|'--healthcheck_success_threshold': threshold 0 (expected: 1 or more)",
+      "sidecar|--healthcheck_failure_threshold=0|'--healthcheck_failure_threshold': threshold 0 (expected: 1 or more)",
+  })
+  void aBadSettingIsNamedByItsOwnFlag(String first, String second, String expected) {
+    assertThat(run(first, second)).isEqualTo(2);
+    assertOneLine("micro: Invalid value for option " + expected);
+    assertThat(started).isNull();
   }
 
   @Test
