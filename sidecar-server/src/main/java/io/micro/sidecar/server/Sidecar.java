@@ -59,6 +59,9 @@ import reactor.netty.resources.LoopResources;
  *
  * <p>{@link #start} and {@link #close} block the calling thread (main, a shutdown hook or a test),
  * never an event loop.
+ *
+ * <p>Over 300 lines on purpose: it is the composition root, and the start order, the closer and the
+ * shutdown order read best as one sequence.
  */
 public final class Sidecar implements AutoCloseable {
 
@@ -108,13 +111,13 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(SidecarConfig config) {
     Closer closer = new Closer();
     try {
-      Telemetry telemetry = closer.push("telemetry", new Telemetry(config.observability()), Telemetry::close);
+      Telemetry.Meters meters = closer.push("the meters", new Telemetry.Meters(), Telemetry.Meters::close);
       LoopResources loops = closer.push("the event loops",
           LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true),
           l -> l.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT));
       Registry registry = closer.push("the registry", registry(config), Registry::close);
       AppConnections connections = closer.push("the connection pool",
-          new AppConnections(config.client(), loops, telemetry.calls(), config.security().appTrust()),
+          new AppConnections(config.client(), loops, meters.calls(), config.security().appTrust()),
           AppConnections::close);
       Broker broker = closer.push("the broker", config.broker().kind() == BrokerConfig.Kind.HTTP
           ? HttpBroker.create(config.broker(), registry, peers(config, connections), config.client().requestTimeout())
@@ -122,7 +125,6 @@ public final class Sidecar implements AutoCloseable {
       Balancer balancer = new Balancer(registry, Selector.leastOutstanding(new SelectorConfig(
           config.client().ejectAfter(), config.client().ejectFor(), Ticker.systemTicker(),
           SelectorConfig.defaults().random())), config.client().retries());
-      telemetry.watch(registry, broker, connections, balancer.selector());
       RpcClient client = new RpcClient(connections, balancer, config.client());
       Sessions sessions = new Sessions();
       Optional<AppRegistration> app = config.app().map(a -> closer.push("the app's registration",
@@ -133,7 +135,8 @@ public final class Sidecar implements AutoCloseable {
       ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
       BufferBudget budget = new BufferBudget(config.limits().maxBufferedBytes());
       ConnectionLimits limits = new ConnectionLimits(config.limits(), budget);
-      telemetry.budget(budget);
+      Telemetry telemetry = closer.push("telemetry", new Telemetry(config.observability(), meters,
+          new Telemetry.Watched(registry, broker, connections, balancer.selector(), budget)), Telemetry::close);
       FanOut fanOut = new FanOut(config.broker());
       Routes routes = new Routes(config, registry, broker, client, balancer, connections,
           app.map(a -> (Supplier<Mono<ProbeResult>>) a::probeNow), sessions, readiness::ready, budget, fanOut);

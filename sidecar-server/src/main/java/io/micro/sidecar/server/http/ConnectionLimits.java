@@ -26,7 +26,10 @@ import reactor.netty.ConnectionObserver;
  * longer than its request needs:
  *
  * <ul>
- *   <li>at most {@code maxConnections} open client connections;</li>
+ *   <li>at most {@code maxConnections} open client connections (reactor-netty 1.3's
+ *       {@code HttpServer.maxConnections} closes those over the limit the same way, but says so only
+ *       at DEBUG, once per connection; this one warns, at most every 10 s, so that an operator sees the
+ *       cap being reached);</li>
  *   <li>the header deadline: a new connection must deliver its first request's headers within
  *       {@code headerTimeout} of opening, and any later request within it of its first byte (a silent
  *       connection or a slow-loris client is dropped);</li>
@@ -59,10 +62,6 @@ public final class ConnectionLimits implements ChannelPipelineConfigurer {
   public ConnectionLimits(LimitsConfig limits, BufferBudget budget) {
     this.limits = limits;
     this.budget = budget;
-  }
-
-  int open() {
-    return open.get();
   }
 
   /**

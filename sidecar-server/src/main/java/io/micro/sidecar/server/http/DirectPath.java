@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -56,10 +55,6 @@ public final class DirectPath implements ChannelPipelineConfigurer {
   /** Catch-all paths whose mapping is remembered. */
   private static final int ROUTES = 1024;
 
-  /** Routes reactor-netty serves ({@code POST /broker} is taken here: {@link #publish}). */
-  private static final Set<String> OWN_ROUTES =
-      Set.of("/", "/registry", "/broker", "/health", "/healthz", "/readyz", "/_sub");
-
   final Guard guard;
   final ExchangeRecorder recorder;
   final BufferBudget budget;
@@ -73,7 +68,8 @@ public final class DirectPath implements ChannelPipelineConfigurer {
   private final String namespace;
   private final boolean catchAllRpc;
   private final int maxBody;
-  private final Set<String> telemetryRoutes;
+  private final boolean stats;
+  private final boolean metrics;
   private final BooleanSupplier draining;
   private final AtomicInteger inFlight = new AtomicInteger();
   /** The catch-all's raw paths mapped to service and method: most clients call few paths, many times. */
@@ -97,9 +93,8 @@ public final class DirectPath implements ChannelPipelineConfigurer {
     this.namespace = config.namespace();
     this.catchAllRpc = config.handler() == SidecarConfig.Handler.RPC;
     this.maxBody = (int) Math.min(INLINE_BODY, config.maxBodyBytes());
-    this.telemetryRoutes = config.observability().stats() && config.observability().metrics()
-        ? Set.of("/stats", "/metrics") : config.observability().stats() ? Set.of("/stats")
-        : config.observability().metrics() ? Set.of("/metrics") : Set.of();
+    this.stats = config.observability().stats();
+    this.metrics = config.observability().metrics();
     this.draining = draining;
   }
 
@@ -131,14 +126,19 @@ public final class DirectPath implements ChannelPipelineConfigurer {
     String uri = req.uri();
     int query = uri.indexOf('?');
     String path = query < 0 ? uri : uri.substring(0, query);
-    if (path.equals("/broker")) {
-      return publish(ctx, handler, req, uri);
-    }
-    if (!path.startsWith("/") || path.indexOf('%') >= 0 || OWN_ROUTES.contains(path) || telemetryRoutes.contains(path)) {
-      // percent-encoded paths are matched after decoding by the route table: left to it
+    if (!path.startsWith("/") || path.indexOf('%') >= 0) {
+      // percent-encoded paths are matched after decoding by reactor-netty's side: left to it
       return null;
     }
-    boolean rpc = path.equals("/rpc");
+    // of the route table, POST /broker, /rpc and the catch-all are served here; the rest by reactor-netty
+    Route route = Route.of(path, stats, metrics);
+    if (route == Route.BROKER) {
+      return publish(ctx, handler, req, uri);
+    }
+    if (route != Route.RPC && route != Route.CATCH_ALL) {
+      return null;
+    }
+    boolean rpc = route == Route.RPC;
     HttpHeaders headers = req.headers();
     if (!rpc && !catchAllRpc) {
       String service = ProxyHandler.service(namespace, path);

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import org.reactivestreams.Publisher;
@@ -37,7 +36,6 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
   static final String ALLOW_METHODS = "POST, PATCH, GET, OPTIONS, PUT, DELETE";
   static final String ALLOW_HEADERS =
       "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization, Timestamp";
-  private static final Set<String> PROBES = Set.of("/healthz", "/readyz");
 
   private final BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> next;
   private final boolean anyOrigin;
@@ -154,12 +152,13 @@ public final class Guard implements BiFunction<HttpServerRequest, HttpServerResp
     } catch (IllegalArgumentException e) {
       path = uri;
     }
-    if (PROBES.contains(path)) {
+    Route route = Route.of(path, false, false);
+    if (route.probe()) {
       return true;
     }
     boolean read = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
     // of WebSockets only the registry watch is a pure read: broker and proxied ones carry frames in
-    if (openReads && read && (!upgrade || path.equals("/registry"))) {
+    if (openReads && read && (!upgrade || route == Route.REGISTRY)) {
       return true;
     }
     String given = headers.get(HttpHeaderNames.AUTHORIZATION);

@@ -66,17 +66,19 @@ public final class Routes implements BiFunction<HttpServerRequest, HttpServerRes
     } catch (IllegalArgumentException e) {
       return Responses.text(res, HttpResponseStatus.BAD_REQUEST, "invalid URL: " + Shown.line(e.getMessage()));
     }
-    return switch (path) {
-      case "/registry" -> registry.handle(req, res, uri);
-      case "/rpc" -> rpc.handle(req, res);
-      case "/broker" -> broker.handle(req, res, uri);
-      case "/health" -> health.app(res);
-      case "/healthz" -> health.live(res);
-      case "/readyz" -> health.ready(res);
-      case "/_sub" -> peers != null ? peers.handle(req, res, uri)
+    // /stats and /metrics, when served, are answered in front of this table (Telemetry.endpoints)
+    return switch (Route.of(path, false, false)) {
+      case REGISTRY -> registry.handle(req, res, uri);
+      case RPC -> rpc.handle(req, res);
+      case BROKER -> broker.handle(req, res, uri);
+      case HEALTH -> health.app(res);
+      case LIVE -> health.live(res);
+      case READY -> health.ready(res);
+      case PEERS -> peers != null ? peers.handle(req, res, uri)
           : Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
-      case "/", "" -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
-      default -> proxy != null ? proxy.handle(req, res, path) : catchAllRpc.handle(req, res, uri.rawPath());
+      case ROOT -> Responses.text(res, HttpResponseStatus.NOT_FOUND, "404 page not found");
+      case STATS, METRICS, CATCH_ALL -> proxy != null ? proxy.handle(req, res, path)
+          : catchAllRpc.handle(req, res, uri.rawPath());
     };
   }
 

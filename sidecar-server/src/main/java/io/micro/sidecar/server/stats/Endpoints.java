@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.stats;
 
+import io.micro.sidecar.server.http.Route;
 import java.util.function.BiFunction;
 import org.reactivestreams.Publisher;
 import reactor.netty.http.server.HttpServerRequest;

@@ -1,5 +1,6 @@
 package io.micro.sidecar.server.stats;
 
+import io.micro.sidecar.server.http.Route;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.HistogramSnapshot;

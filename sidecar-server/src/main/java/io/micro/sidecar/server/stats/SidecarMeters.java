@@ -17,7 +17,7 @@ import io.netty.util.internal.PlatformDependent;
 
 /**
  * The gauges and function counters read at scrape time: JVM (memory, GC, threads, classes, CPU,
- * uptime), Netty's buffer memory, and, once watched, the registry cache, the broker, the pool of
+ * uptime), Netty's buffer memory, the buffering budget, the registry cache, the broker, the pool of
  * connections to apps and the selector. None carries a per-node or per-topic label.
  */
 final class SidecarMeters implements AutoCloseable {
@@ -25,7 +25,7 @@ final class SidecarMeters implements AutoCloseable {
   private final MeterRegistry registry;
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
-  SidecarMeters(MeterRegistry registry) {
+  SidecarMeters(MeterRegistry registry, Telemetry.Watched watched) {
     this.registry = registry;
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
@@ -44,9 +44,11 @@ final class SidecarMeters implements AutoCloseable {
         .description("Direct memory Netty has reserved (-1 when Netty does not count it)").register(registry);
     Gauge.builder("netty.direct.memory.max", PlatformDependent::maxDirectMemory).baseUnit("bytes")
         .description("The most direct memory Netty may reserve").register(registry);
+    budget(watched.budget());
+    watch(watched);
   }
 
-  void budget(BufferBudget budget) {
+  private void budget(BufferBudget budget) {
     Gauge.builder("sidecar.buffered", budget, b -> b.used()).baseUnit("bytes")
         .description("Request bodies being read and answers not yet taken by clients (--max_buffered_bytes bounds it)")
         .register(registry);
@@ -54,7 +56,7 @@ final class SidecarMeters implements AutoCloseable {
         .description("Requests answered 503 because --max_buffered_bytes was spent").register(registry);
   }
 
-  void watch(Telemetry.Watched w) {
+  private void watch(Telemetry.Watched w) {
     Gauge.builder("sidecar.registry.cache.age", w.registry(), r -> r.cacheAge().toMillis() / 1000.0)
         .baseUnit("seconds").description("How stale the registry cache may be (0 for the memory registry)")
         .register(registry);

@@ -109,34 +109,32 @@ final class StatsCodec {
     }
 
     Telemetry.Watched w = t.watched();
-    if (w != null) {
-      BrokerStats all = w.broker().stats();
-      ObjectNode b = root.putObject("broker");
-      b.put("topics", all.topics());
-      b.put("subscribers", all.subscribers());
-      b.put("buffered", all.buffered());
-      b.put("dropped", all.dropped());
-      b.put("cut", all.cut());
-      b.put("published", w.broker().published());
-      b.put("delivered", w.broker().delivered());
-      w.broker().peers().ifPresent(p -> b.putObject("peers").put("delivered", p.delivered()).put("failed", p.failed())
-          .put("shed", p.shed()).put("in_flight", p.inFlight()));
-      ArrayNode topics = b.putArray("by_topic");
-      int listed = 0;
-      for (Map.Entry<String, BrokerStats> e : w.broker().topics().entrySet()) {
-        if (listed++ == MAX_TOPICS) {
-          break;
-        }
-        topics.addObject().put("topic", e.getKey()).put("subscribers", e.getValue().subscribers())
-            .put("buffered", e.getValue().buffered()).put("dropped", e.getValue().dropped())
-            .put("cut", e.getValue().cut());
+    BrokerStats all = w.broker().stats();
+    ObjectNode b = root.putObject("broker");
+    b.put("topics", all.topics());
+    b.put("subscribers", all.subscribers());
+    b.put("buffered", all.buffered());
+    b.put("dropped", all.dropped());
+    b.put("cut", all.cut());
+    b.put("published", w.broker().published());
+    b.put("delivered", w.broker().delivered());
+    w.broker().peers().ifPresent(p -> b.putObject("peers").put("delivered", p.delivered()).put("failed", p.failed())
+        .put("shed", p.shed()).put("in_flight", p.inFlight()));
+    ArrayNode topics = b.putArray("by_topic");
+    int listed = 0;
+    for (Map.Entry<String, BrokerStats> e : w.broker().topics().entrySet()) {
+      if (listed++ == MAX_TOPICS) {
+        break;
       }
-      root.putObject("registry").put("cache_age_seconds", w.registry().cacheAge().toMillis() / 1000.0);
-      PoolStats pool = w.connections().pool();
-      root.putObject("app_pool").put("nodes", pool.pools()).put("active", pool.active())
-          .put("idle", pool.idle()).put("pending", pool.pending());
-      root.putObject("selector").put("in_flight", w.selector().inFlight()).put("ejections", w.selector().ejections());
+      topics.addObject().put("topic", e.getKey()).put("subscribers", e.getValue().subscribers())
+          .put("buffered", e.getValue().buffered()).put("dropped", e.getValue().dropped())
+          .put("cut", e.getValue().cut());
     }
+    root.putObject("registry").put("cache_age_seconds", w.registry().cacheAge().toMillis() / 1000.0);
+    PoolStats pool = w.connections().pool();
+    root.putObject("app_pool").put("nodes", pool.pools()).put("active", pool.active())
+        .put("idle", pool.idle()).put("pending", pool.pending());
+    root.putObject("selector").put("in_flight", w.selector().inFlight()).put("ejections", w.selector().ejections());
     try {
       return JSON.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {

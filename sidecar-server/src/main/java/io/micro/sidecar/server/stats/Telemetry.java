@@ -8,6 +8,7 @@ import io.micro.sidecar.core.client.AppConnections;
 import io.micro.sidecar.core.selector.Selector;
 import io.micro.sidecar.server.http.BufferBudget;
 import io.micro.sidecar.server.http.ExchangeRecorder;
+import io.micro.sidecar.server.http.Route;
 import io.micro.sidecar.server.trace.TraceParent;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,10 +26,10 @@ import reactor.netty.http.server.HttpServerResponse;
  * 5-second status buckets of {@code /stats}, the Prometheus meters of {@code /metrics} and the access
  * log all hear of a request from {@link #record}, once its response is complete.
  *
- * <p>Owned by the {@link io.micro.sidecar.server.Sidecar}: made before the pool of connections to apps
- * (which reports calls to {@link #calls()}), told what to watch once the registry, broker and selector
- * exist ({@link #watch}), wrapped around the guard ({@link #observe}) and called by the direct path
- * ({@link #begin}, {@link #record}), and closed after the server. Thread-safe; nothing here blocks.
+ * <p>Owned by the {@link io.micro.sidecar.server.Sidecar}, which makes it in one step once what it
+ * watches exists ({@link Watched}); only its {@link Meters}, to which the pool of connections to apps
+ * reports its calls, come first. Wrapped around the guard ({@link #observe}), called by the direct path
+ * ({@link #begin}, {@link #record}), closed after the server. Thread-safe; nothing here blocks.
  */
 public final class Telemetry implements ExchangeRecorder, AutoCloseable {
 
@@ -41,39 +42,20 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
   private final ServiceCalls calls;
   private final AccessLog accessLog;
   private final SidecarMeters sidecarMeters;
-  private volatile Watched watched;
+  private final Watched watched;
 
-  public Telemetry(ObservabilityConfig config) {
-    this(config, Clock.systemUTC());
-  }
-
-  Telemetry(ObservabilityConfig config, Clock clock) {
+  /** Reports on {@code meters} what {@code watched} counts, and every request from now on. */
+  public Telemetry(ObservabilityConfig config, Meters meters, Watched watched) {
     this.config = config;
-    this.clock = clock;
+    this.clock = Clock.systemUTC();
     this.started = clock.millis() / 1000;
-    this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.meters = meters.registry;
     this.window = new StatusWindow(() -> clock.millis() / 1000);
-    this.requests = new RequestMetrics(meters);
-    this.calls = new ServiceCalls(meters);
+    this.requests = new RequestMetrics(this.meters);
+    this.calls = meters.calls;
     this.accessLog = new AccessLog(config.accessLog());
-    this.sidecarMeters = new SidecarMeters(meters);
-  }
-
-  /** Hears every call to an app; give it to the pool of connections to apps. */
-  public CallObserver calls() {
-    return calls;
-  }
-
-  /** Starts reporting the registry's cache age, the broker's counters, the pool and the selector. */
-  /** Reports the buffering budget: bytes held and work refused for want of room. */
-  public void budget(BufferBudget budget) {
-    sidecarMeters.budget(budget);
-  }
-
-  public void watch(Registry registry, Broker broker, AppConnections connections, Selector selector) {
-    Watched w = new Watched(registry, broker, connections, selector);
-    sidecarMeters.watch(w);
-    this.watched = w;
+    this.sidecarMeters = new SidecarMeters(this.meters, watched);
+    this.watched = watched;
   }
 
   /** The route table with {@code /stats} (with {@code --enable_stats}) and {@code /metrics} (unless {@code --enable_metrics=false}) in front of it. */
@@ -142,18 +124,38 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
     return meters;
   }
 
-  /** What {@link #watch} was given; null before. */
+  /** The parts whose counters are reported. */
   Watched watched() {
     return watched;
   }
 
+  /** Flushes the access log and stops the JVM meters; the {@link Meters} are closed by their owner. */
   @Override
   public void close() {
     accessLog.close();
     sidecarMeters.close();
-    meters.close();
   }
 
   /** The parts of the sidecar whose counters are reported. */
-  record Watched(Registry registry, Broker broker, AppConnections connections, Selector selector) {}
+  public record Watched(Registry registry, Broker broker, AppConnections connections, Selector selector,
+                        BufferBudget budget) {}
+
+  /**
+   * The meter registry that {@code /metrics} shows, made before the rest of the sidecar so that the
+   * pool of connections to apps can report its calls ({@link #calls()}) from its start.
+   */
+  public static final class Meters implements AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ServiceCalls calls = new ServiceCalls(registry);
+
+    /** Hears every call to an app; give it to the pool of connections to apps. */
+    public CallObserver calls() {
+      return calls;
+    }
+
+    @Override
+    public void close() {
+      registry.close();
+    }
+  }
 }
