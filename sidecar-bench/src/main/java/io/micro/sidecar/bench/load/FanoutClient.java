@@ -47,10 +47,13 @@ import reactor.netty.resources.LoopResources;
  * <p>Every payload starts with the publisher's {@link System#nanoTime()} in 16 hex digits; publisher and
  * subscribers share this JVM, so a subscriber's latency is its receive time minus that stamp. Only
  * messages published in the measurement window (after the warm-up) are counted; the client then waits
- * for stragglers. The sidecar publisher POSTs {@code /broker} (the subscribers' frames are
- * {@code {"Header":..,"Body":"<base64>"}}); the NATS publisher writes {@code PUB} on plain TCP and the
+ * for stragglers. The sidecar publisher POSTs {@code /broker}, pipelined on one socket (the subscribers'
+ * frames are {@code {"Header":..,"Body":"<base64>"}}); the NATS publisher writes {@code PUB} on plain TCP and the
  * subscribers speak NATS over WebSocket ({@code CONNECT}, {@code SUB}, {@code MSG}, {@code PING/PONG}).
  * Prints one {@code RESULT key=value ...} line.
+ *
+ * <p>Over 300 lines on purpose: a load tool in one file, both protocols side by side, so that what the
+ * two servers are asked to do can be compared by reading it.
  */
 public final class FanoutClient {
 

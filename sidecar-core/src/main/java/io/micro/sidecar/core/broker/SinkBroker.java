@@ -33,6 +33,9 @@ import reactor.core.publisher.Sinks;
  *       {@code onNext} (under the emit lock); joining and leaving never take the emit lock, so that
  *       cannot deadlock.</li>
  * </ul>
+ *
+ * <p>Over 300 lines on purpose: topics, queue groups, Flux subscribers and receivers live under those two
+ * locks together, and the locking rules above hold only if every path that touches them is in view.
  */
 final class SinkBroker implements Broker {
 

@@ -53,6 +53,10 @@ import reactor.core.Disposable;
  * the {@link Balancer} may retry on another node; anything after that may have reached the app.
  *
  * <p>Owns its connections and closes them in {@link #close()}; the event loops belong to the server.
+ *
+ * <p>Over 300 lines on purpose: the pool, the connection's exchange state machine and the lazy deadline
+ * share one invariant (a connection serves one exchange at a time, on its loop, and every ending path
+ * returns or closes it once); split apart, each piece would need the others' state to keep it.
  */
 public final class LoopClient implements AutoCloseable {
 

@@ -49,6 +49,10 @@ import reactor.util.retry.Retry;
  * which is requested every {@code progressEvery}) has been heard for {@code stallAfter}, the copy is
  * listed again at a fresh revision and a new watch starts after it. Until that succeeds lookups keep
  * answering from the copy, whose age {@link #age()} reports.
+ *
+ * <p>Over 300 lines on purpose: what is left here after the {@link io.micro.sidecar.core.registry.ServiceIndex}
+ * took the projection is the list/watch/resync state machine, whose generations, revisions and waiters
+ * must change together on the one scheduler.
  */
 final class EtcdCache implements AutoCloseable {
 

@@ -54,6 +54,10 @@ import reactor.util.retry.Retry;
  * backoff until etcd answers. Shutdown revokes every lease, which deletes the keys.
  *
  * <p>Threading: state is touched only on the shared single-threaded registry scheduler; jetcd callbacks hop onto it.
+ *
+ * <p>Over 300 lines on purpose: leases, the keys on them and their re-assertion are one state machine
+ * (a key's lease is counted, renewed, lost and replaced together with its siblings), and keeping it in
+ * one class keeps every transition on the one scheduler in view.
  */
 final class EtcdRegistrar implements AutoCloseable {
 
