@@ -75,7 +75,7 @@ public final class RpcClient {
     Disposable under;
     if (request.address() == null) {
       under = balancer.call(request.service(), (node, answer) -> attempt(caller, node.target().host(),
-          node.target().port(), request, incoming, deadlineAt, answer), r -> r.status >= 500, call);
+          node.target().port(), request, incoming, deadlineAt, answer), r -> r.status.code() >= 500, call);
     } else {
       HostPort to;
       try {
@@ -145,9 +145,9 @@ public final class RpcClient {
   }
 
   private static byte[] result(AppResponse r, boolean proto, String appErrorId) {
-    if (r.status != HttpResponseStatus.OK.code()) {
+    if (r.status.code() != HttpResponseStatus.OK.code()) {
       String body = new String(r.body, StandardCharsets.UTF_8).strip();
-      throw new RpcException(MicroError.of(TRANSPORT_ID, 500, r.statusLine + ": " + body));
+      throw new RpcException(MicroError.of(TRANSPORT_ID, 500, r.status + ": " + body));
     }
     RpcAnswer answer = proto ? ProtoRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body))
         : JsonRpcCodec.decodeResponse(Unpooled.wrappedBuffer(r.body));
@@ -250,16 +250,10 @@ public final class RpcClient {
     }
   }
 
-  /** What came back from one attempt, before it is judged. */
-  private static final class AppResponse {
-    final int status;
-    final String statusLine;
-    final byte[] body;
-
-    AppResponse(HttpResponseStatus status, byte[] body) {
-      this.status = status.code();
-      this.statusLine = status.toString();
-      this.body = body;
-    }
+  /**
+   * What came back from one attempt, before it is judged. The status is kept whole: its text (a new
+   * string each time) is only wanted for an error.
+   */
+  private record AppResponse(HttpResponseStatus status, byte[] body) {
   }
 }
