@@ -111,7 +111,8 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(SidecarConfig config) {
     Closer closer = new Closer();
     try {
-      Telemetry.Meters meters = closer.push("the meters", new Telemetry.Meters(), Telemetry.Meters::close);
+      Telemetry.Meters meters = closer.push("the meters and the access log",
+          new Telemetry.Meters(config.observability()), Telemetry.Meters::close);
       LoopResources loops = closer.push("the event loops",
           LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true),
           l -> l.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT));

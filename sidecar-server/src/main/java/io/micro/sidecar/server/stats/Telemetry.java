@@ -44,7 +44,7 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
   private final SidecarMeters sidecarMeters;
   private final Watched watched;
 
-  /** Reports on {@code meters} what {@code watched} counts, and every request from now on. */
+  /** Reports on {@code meters} (and its access log) what {@code watched} counts, and every request from now on. */
   public Telemetry(ObservabilityConfig config, Meters meters, Watched watched) {
     this.config = config;
     this.clock = Clock.systemUTC();
@@ -53,7 +53,7 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
     this.window = new StatusWindow(() -> clock.millis() / 1000);
     this.requests = new RequestMetrics(this.meters);
     this.calls = meters.calls;
-    this.accessLog = new AccessLog(config.accessLog());
+    this.accessLog = meters.accessLog;
     this.sidecarMeters = new SidecarMeters(this.meters, watched);
     this.watched = watched;
   }
@@ -129,10 +129,9 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
     return watched;
   }
 
-  /** Flushes the access log and stops the JVM meters; the {@link Meters} are closed by their owner. */
+  /** Stops the JVM meters; the {@link Meters} and the access log are closed by their owner, later. */
   @Override
   public void close() {
-    accessLog.close();
     sidecarMeters.close();
   }
 
@@ -141,20 +140,28 @@ public final class Telemetry implements ExchangeRecorder, AutoCloseable {
                         BufferBudget budget) {}
 
   /**
-   * The meter registry that {@code /metrics} shows, made before the rest of the sidecar so that the
-   * pool of connections to apps can report its calls ({@link #calls()}) from its start.
+   * The meter registry that {@code /metrics} shows and the access log, made before the rest of the
+   * sidecar and closed after it: the pool of connections to apps reports its calls ({@link #calls()})
+   * from its start, and an exchange that ends while the sidecar stops is still logged.
    */
   public static final class Meters implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ServiceCalls calls = new ServiceCalls(registry);
+    private final AccessLog accessLog;
+
+    public Meters(ObservabilityConfig config) {
+      this.accessLog = new AccessLog(config.accessLog());
+    }
 
     /** Hears every call to an app; give it to the pool of connections to apps. */
     public CallObserver calls() {
       return calls;
     }
 
+    /** Flushes the access log, then closes the registry. */
     @Override
     public void close() {
+      accessLog.close();
       registry.close();
     }
   }

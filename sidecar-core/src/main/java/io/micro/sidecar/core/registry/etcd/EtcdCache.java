@@ -378,6 +378,10 @@ final class EtcdCache implements AutoCloseable {
       if (s.name() == null || s.nodes() == null || s.nodes().isEmpty()) {
         throw new InvalidServiceException("no name or no nodes");
       }
+      if (s.nodes().stream().anyMatch(n -> n == null || n.id() == null)) {
+        // written by someone else's tool: answers sort nodes by id
+        throw new InvalidServiceException("a node without an id");
+      }
       return s;
     } catch (InvalidServiceException e) {
       log.warn("ignoring {}: not a registry entry ({})", kv.getKey(), e.getMessage());

@@ -185,6 +185,19 @@ class EtcdRegistryIT {
   }
 
   @Test
+  void aValueWithANodeWithoutAnIdIsIgnoredAndEverythingElseStillAnswered() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    a.register(service("fine", "fine-1", 1), Registry.NO_TTL).block(WAIT);
+    // written by another tool: two nodes in one value, one of them without an id
+    etcd.etcdctl("put", "/micro-registry/odd/x", "{\"name\":\"odd\",\"version\":\"\",\"nodes\":["
+        + "{\"id\":\"n1\",\"address\":\"10.0.0.1\",\"port\":1},{\"address\":\"10.0.0.2\",\"port\":2}]}");
+    a.register(service("fine", "fine-2", 2), Registry.NO_TTL).block(WAIT);
+    assertThat(ids(a, "fine")).containsExactly("fine-1", "fine-2");
+    assertThat(ids(a, "odd")).isEmpty();
+  }
+
+  @Test
   void aTtlRegistrationStaysWhileRenewedAndDisappearsWhenNot() {
     EtcdCluster etcd = own(EtcdCluster.start(1));
     EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
