@@ -15,10 +15,10 @@ import java.util.TreeMap;
 
 /**
  * What a registry knows, as both registries hold it: entries of one node each (as go-micro stores them
- * in etcd), each under a key of
- * its own (the etcd key; for the memory registry the name, version and node id), and per service the
- * answer a lookup returns, rebuilt from that service's entries alone when they change. A lookup reads
- * one immutable list; a change costs what the changed service holds, not what the registry holds.
+ * in etcd), each under a key of its own (the etcd key; for the memory registry the name, version and
+ * node id), and per service the answer a lookup returns, rebuilt from that service's entries alone
+ * when they change. A lookup reads one immutable list; a change costs what the changed service holds,
+ * not what the registry holds.
  *
  * <p>An answer has one {@link Service} per version, sorted by version, with that version's nodes
  * sorted by id; a version's metadata and endpoints are those of its entry put last. With it the index
@@ -52,8 +52,8 @@ public final class ServiceIndex {
   private final Cache<String, Published> answers = Caffeine.newBuilder().build();
 
   /**
-   * Puts {@code entry}, a service with its nodes (one, as both registries store them), under {@code key}, replacing what the key
-   * held (under whatever name). Seen by lookups once {@link #publish published}.
+   * Puts {@code entry}, a service with its nodes (one, as both registries store them), under {@code key},
+   * replacing what the key held (under whatever name). Seen by lookups once {@link #publish published}.
    */
   public Change put(String key, Service entry) {
     if (entry.nodes() == null || entry.nodes().isEmpty()) {

@@ -92,8 +92,8 @@ final class LeastOutstandingSelector implements Selector {
     if (n == 0) {
       return null;
     }
-    NodeState[] states = states(candidates);
     long now = ticker.read();
+    NodeState[] states = states(candidates, now);
     int healthy = 0;
     int ejected = 0;
     for (int i = 0; i < n; i++) {
@@ -160,8 +160,7 @@ final class LeastOutstandingSelector implements Selector {
    * The state of each candidate, derived once per node set and kept on it; derived again once a
    * minute, which also tells the cache of states that these nodes are still candidates.
    */
-  private NodeState[] states(NodeSet candidates) {
-    long now = ticker.read();
+  private NodeState[] states(NodeSet candidates, long now) {
     if (candidates.selection() instanceof Prepared p && p.selector == this && now - p.at < REFRESH_NANOS) {
       return p.states;
     }
