@@ -21,12 +21,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -50,6 +50,12 @@ import reactor.util.retry.Retry;
  * listed again at a fresh revision and a new watch starts after it. Until that succeeds lookups keep
  * answering from the copy, whose age {@link #age()} reports.
  *
+ * <p>This sidecar's own keys: a delete the watch reports, or a listing that lacks a key, of a key the
+ * registrar holds does not drop it from the copy at once. The registrar asks etcd why it is gone and
+ * either puts it back (its lease expired while etcd was out of reach: the copy never shows the
+ * sidecar's own registration gone for that) or lets it go (someone deleted it on purpose, which the
+ * copy then shows, one round trip to etcd later than other sidecars' copies do).
+ *
  * <p>Over 300 lines on purpose: what is left here after the {@link io.micro.sidecar.core.registry.ServiceIndex}
  * took the projection is the list/watch/resync state machine, whose generations, revisions and waiters
  * must change together on the one scheduler.
@@ -71,12 +77,22 @@ final class EtcdCache implements AutoCloseable {
   private final Ticker ticker;
   private final Scheduler loop;
   private final Duration stallAfter;
-  private final BiConsumer<Set<String>, Long> onResync;
+  private final OwnKeys own;
+  /**
+   * etcd key → mod revision of what the copy holds for it, or of its delete; loop only. Lets a write
+   * etcd confirmed to this sidecar show at once (read-your-writes even while the watch lags), and keeps
+   * older news of a key, from a lagging watch or listing, from undoing newer.
+   */
+  private final Map<String, Long> revisions = new HashMap<>();
+  /** Keys etcd lacks that are kept because the registrar holds them, until it decides; loop only. */
+  private final Set<String> kept = new HashSet<>();
 
   /** etcd key → the single-node Service stored there, and the answers; written on the loop only. */
   private final ServiceIndex index = new ServiceIndex();
   private final Sinks.Many<RegistryEvent> events = Sinks.many().multicast().directBestEffort();
   private final List<RevisionWaiter> waiters = new ArrayList<>();
+  /** Keys the watch response being applied deleted, told to the registrar after it; loop only. */
+  private final List<String> deleted = new ArrayList<>();
   /** Events of the change being applied, sent after the answers are rebuilt; loop only. */
   private final List<RegistryEvent> pending = new ArrayList<>();
   private final Disposable progress;
@@ -91,19 +107,28 @@ final class EtcdCache implements AutoCloseable {
   private Disposable pendingSync;
   private volatile boolean closed;
 
-  /**
-   * @param onResync told, on the loop, the keys present after every successful listing and its
-   *                 revision, so that lost registrations can be put back
-   */
+  /** What the copy tells the registrar about this sidecar's own keys, and asks it; all on the loop. */
+  interface OwnKeys {
+    /** Whether this sidecar holds {@code key}: wants it in etcd. */
+    boolean holds(String key);
+
+    /** After every successful listing: the keys present and the listing's revision. */
+    void resynced(Set<String> present, long revision);
+
+    /** The watch saw {@code key} deleted. */
+    void deleted(String key);
+  }
+
+  /** @param own this sidecar's own keys, told of every listing and every watched delete */
   EtcdCache(Client client, String prefix, Ticker ticker, Scheduler loop, Duration progressEvery,
-            Duration stallAfter, BiConsumer<Set<String>, Long> onResync) {
+            Duration stallAfter, OwnKeys own) {
     this.client = client;
     this.prefixText = prefix;
     this.prefix = bytes(prefix);
     this.ticker = ticker;
     this.loop = loop;
     this.stallAfter = stallAfter;
-    this.onResync = onResync;
+    this.own = own;
     this.lastContact = ticker.read();
     loop.schedule(this::sync);
     this.progress = loop.schedulePeriodically(this::checkProgress,
@@ -208,20 +233,34 @@ final class EtcdCache implements AutoCloseable {
     long revision = listing.getHeader().getRevision();
     Map<String, Service> fresh = new HashMap<>();
     for (KeyValue kv : listing.getKvs()) {
-      if (!EtcdRegistry.registryKey(kv.getKey().toString())) {
+      String key = kv.getKey().toString();
+      if (!EtcdRegistry.registryKey(key)) {
         continue;
       }
-      Service s = decode(kv);
+      Service s = decode(key, kv.getValue().getBytes());
       if (s != null) {
-        fresh.put(kv.getKey().toString(), s);
+        fresh.put(key, s);
+        if (!newer(key, revision)) {
+          revisions.put(key, kv.getModRevision());
+        }
       }
     }
+    kept.clear();
     for (String key : new ArrayList<>(index.keys())) {
-      if (!fresh.containsKey(key)) {
-        emit(RegistryEvent.Action.DELETE, index.remove(key));
+      if (!fresh.containsKey(key) && !newer(key, revision)) {
+        if (own.holds(key)) {
+          kept.add(key);
+        } else {
+          emit(RegistryEvent.Action.DELETE, index.remove(key));
+        }
       }
     }
-    fresh.forEach(this::put);
+    fresh.forEach((key, s) -> {
+      if (!newer(key, revision)) {
+        put(key, s);
+      }
+    });
+    revisions.entrySet().removeIf(e -> e.getValue() <= revision && index.get(e.getKey()) == null);
     publish();
     boolean wasListed = listed;
     listed = true;
@@ -236,7 +275,7 @@ final class EtcdCache implements AutoCloseable {
         WatchOption.builder().isPrefix(true).withRevision(revision + 1).withPrevKV(true)
             .withProgressNotify(true).build(),
         listener(gen));
-    onResync.accept(fresh.keySet(), revision);
+    own.resynced(fresh.keySet(), revision);
   }
 
   private Watch.Listener listener(long gen) {
@@ -271,22 +310,31 @@ final class EtcdCache implements AutoCloseable {
     for (WatchEvent e : response.getEvents()) {
       String key = e.getKeyValue().getKey().toString();
       revision = Math.max(revision, e.getKeyValue().getModRevision());
-      if (!EtcdRegistry.registryKey(key)) {
+      if (!EtcdRegistry.registryKey(key) || newer(key, e.getKeyValue().getModRevision() - 1)) {
         continue;
       }
+      revisions.put(key, e.getKeyValue().getModRevision());
+      kept.remove(key);
       if (e.getEventType() == WatchEvent.EventType.PUT) {
-        Service s = decode(e.getKeyValue());
+        Service s = decode(key, e.getKeyValue().getValue().getBytes());
         if (s != null) {
           put(key, s);
         }
       } else if (e.getEventType() == WatchEvent.EventType.DELETE) {
-        Service before = index.remove(key);
-        if (before != null) {
-          emit(RegistryEvent.Action.DELETE, before);
+        if (own.holds(key) && index.get(key) != null) {
+          kept.add(key);
+        } else {
+          Service before = index.remove(key);
+          if (before != null) {
+            emit(RegistryEvent.Action.DELETE, before);
+          }
         }
+        deleted.add(key);
       }
     }
     publish();
+    deleted.forEach(own::deleted);
+    deleted.clear();
     if (!reachable) {
       reachable = true;
       log.info("etcd reachable again: watch resumed at revision {}", revision);
@@ -314,6 +362,9 @@ final class EtcdCache implements AutoCloseable {
     if (watcher != null) {
       watcher.requestProgress();
     }
+    // a delete's revision matters only until the watch has passed it
+    long applied = appliedRevision;
+    revisions.entrySet().removeIf(e -> e.getValue() <= applied && index.get(e.getKey()) == null);
     Duration age = age();
     if (!syncing && age.compareTo(stallAfter) > 0) {
       unreachable(new IllegalStateException("nothing heard from etcd for " + age.toSeconds() + "s"));
@@ -322,12 +373,53 @@ final class EtcdCache implements AutoCloseable {
     }
   }
 
+  /** Whether what the copy knows of {@code key} is newer than {@code revision}. On the loop. */
+  private boolean newer(String key, long revision) {
+    Long known = revisions.get(key);
+    return known != null && known > revision;
+  }
+
+  /** etcd confirmed {@code value} written to {@code key} at {@code revision}: lookups show it now. On the loop. */
+  void wrote(String key, byte[] value, long revision) {
+    Service s = newer(key, revision - 1) ? null : decode(key, value);
+    if (s != null) {
+      revisions.put(key, revision);
+      kept.remove(key);
+      put(key, s);
+      publish();
+    }
+  }
+
+  /** etcd confirmed {@code key} deleted at {@code revision}: lookups stop showing it now. On the loop. */
+  void erased(String key, long revision) {
+    if (!newer(key, revision - 1)) {
+      revisions.put(key, revision);
+      kept.remove(key);
+      Service before = index.remove(key);
+      if (before != null) {
+        emit(RegistryEvent.Action.DELETE, before);
+      }
+      publish();
+    }
+  }
+
+  /**
+   * The registrar no longer holds {@code key}: if the copy showed it only because it was held, it goes
+   * now. On the loop.
+   */
+  void unheld(String key) {
+    if (kept.remove(key)) {
+      emit(RegistryEvent.Action.DELETE, index.remove(key));
+      publish();
+    }
+  }
+
   /**
    * True when etcd is known to lack {@code key}: the cache has listed, hears from etcd, and holds no
    * such key (someone deleted it). On the loop.
    */
   boolean knownMissing(String key) {
-    return listed && reachable && index.get(key) == null;
+    return listed && reachable && (index.get(key) == null || kept.contains(key));
   }
 
   private void unreachable(Throwable cause) {
@@ -372,9 +464,9 @@ final class EtcdCache implements AutoCloseable {
     pending.add(new RegistryEvent(action, service));
   }
 
-  private Service decode(KeyValue kv) {
+  private Service decode(String key, byte[] value) {
     try {
-      Service s = ServiceCodec.decode(kv.getValue().getBytes());
+      Service s = ServiceCodec.decode(value);
       if (s.name() == null || s.nodes() == null || s.nodes().isEmpty()) {
         throw new InvalidServiceException("no name or no nodes");
       }
@@ -384,7 +476,7 @@ final class EtcdCache implements AutoCloseable {
       }
       return s;
     } catch (InvalidServiceException e) {
-      log.warn("ignoring {}: not a registry entry ({})", kv.getKey(), e.getMessage());
+      log.warn("ignoring {}: not a registry entry ({})", key, e.getMessage());
       return null;
     }
   }

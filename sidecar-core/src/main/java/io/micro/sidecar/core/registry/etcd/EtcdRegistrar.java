@@ -3,12 +3,15 @@ package io.micro.sidecar.core.registry.etcd;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
@@ -26,7 +29,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -49,9 +51,16 @@ import reactor.util.retry.Retry;
  * TTL, it is kept alive only while the client re-registers within the TTL, and when the client stops
  * the key is deleted at the deadline. A re-registration that changes nothing costs no etcd write.
  *
- * <p>When a lease is lost (etcd unreachable for longer than its TTL, or the lease revoked behind our
- * back) or a re-listing shows a key missing, the node is put back on a fresh lease, retrying with
- * backoff until etcd answers. Shutdown revokes every lease, which deletes the keys.
+ * <p>A key can vanish two ways, and they are told apart by its lease. When the lease is gone (etcd
+ * expired it while this sidecar could not reach it, or someone revoked it) the key went with it, and
+ * it is put back on a fresh lease, retrying with backoff until etcd answers. When the lease is alive
+ * and the key is not there (the watch saw it deleted, or a re-listing lacks it), someone deleted it
+ * on purpose, and that is respected: the registration is no longer held (only its owner's next
+ * register call writes it again). When only the keep-alive stream lost touch (etcd restarted, or was
+ * away longer than the TTL without expiring the lease), the lease and key are checked before anything
+ * is rewritten, so the key never leaves etcd for it. A deregistration etcd did not confirm keeps being
+ * retried in the background until it lands or the key is registered again, so a deregistration made
+ * during an outage leaves no ghost. Shutdown revokes every lease, which deletes the keys.
  *
  * <p>Threading: state is touched only on the shared single-threaded registry scheduler; jetcd callbacks hop onto it.
  *
@@ -59,7 +68,7 @@ import reactor.util.retry.Retry;
  * (a key's lease is counted, renewed, lost and replaced together with its siblings), and keeping it in
  * one class keeps every transition on the one scheduler in view.
  */
-final class EtcdRegistrar implements AutoCloseable {
+final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EtcdRegistrar.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
@@ -81,15 +90,30 @@ final class EtcdRegistrar implements AutoCloseable {
   private final Map<String, Own> own = new HashMap<>();
   /** lease → how many of our keys ride on it; loop only. One registration's nodes share one lease. */
   private final Map<Long, Integer> leaseUsers = new HashMap<>();
+  /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
+  private final Map<String, Disposable> deleting = new HashMap<>();
   private final Disposable sweeper;
   private boolean closed;
 
-  private final Predicate<String> missing;
+  private final WatchedCopy copy;
 
-  /** @param missing on the loop: whether the watched copy knows etcd to lack a key (someone deleted it) */
-  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl,
-                Predicate<String> missing) {
-    this.missing = missing;
+  /** What the registrar asks of, and tells, the watched copy of the registry; all on the loop. */
+  interface WatchedCopy {
+    /** Whether the copy knows etcd to lack {@code key} (someone deleted it). */
+    boolean knownMissing(String key);
+
+    /** {@code key} is no longer held: the copy stops showing it if it kept it only because it was held. */
+    void unheld(String key);
+
+    /** etcd confirmed {@code value} written to {@code key} at {@code revision}: lookups show it now (read-your-writes). */
+    void wrote(String key, byte[] value, long revision);
+
+    /** etcd confirmed {@code key} deleted at {@code revision}: lookups stop showing it now. */
+    void erased(String key, long revision);
+  }
+
+  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl, WatchedCopy copy) {
+    this.copy = copy;
     this.client = client;
     this.prefix = prefix;
     this.ticker = ticker;
@@ -144,6 +168,7 @@ final class EtcdRegistrar implements AutoCloseable {
     List<Own> writes = new ArrayList<>(service.nodes().size());
     for (Node node : service.nodes()) {
       String key = key(prefix, service.name(), node.id());
+      stopDeleting(key);
       Own old = own.remove(key);
       if (old != null) {
         old.stop();
@@ -158,7 +183,10 @@ final class EtcdRegistrar implements AutoCloseable {
     Sinks.One<Long> result = Sinks.one();
     Flux.fromIterable(writes).buffer(TXN_OPS)
         .concatMap(batch -> abandoned.get() ? Mono.<Long>empty()
-            : putAll(batch, PutOption.DEFAULT).publishOn(loop).doOnNext(r -> written.addAll(batch)))
+            : putAll(batch, PutOption.DEFAULT).publishOn(loop).doOnNext(r -> {
+              written.addAll(batch);
+              batch.forEach(o -> copy.wrote(o.key, o.value, r));
+            }))
         .reduce(0L, Math::max)
         .subscribe(revision -> {
           if (abandoned.get()) {
@@ -228,6 +256,7 @@ final class EtcdRegistrar implements AutoCloseable {
     List<Own> group = new ArrayList<>(nodes.size());
     for (Node node : nodes) {
       String key = key(prefix, service.name(), node.id());
+      stopDeleting(key);
       Own old = own.get(key);
       if (old != null) {
         old.stop();
@@ -287,16 +316,32 @@ final class EtcdRegistrar implements AutoCloseable {
   }
 
   /**
-   * After a listing at {@code revision}: puts back any of our keys that etcd lost. A key written after
-   * that revision, or still being written, is not lost. On the loop.
+   * After a listing at {@code revision}: finds out why any of our keys is missing, and puts back those
+   * etcd lost with their lease. A key written after that revision, or still being written, is not
+   * missing. On the loop.
    */
-  void resynced(Set<String> present, long revision) {
-    for (Own o : own.values()) {
+  @Override
+  public void resynced(Set<String> present, long revision) {
+    for (Own o : new ArrayList<>(own.values())) {
       if (!present.contains(o.key) && o.pending == null && o.revision != 0 && o.revision <= revision) {
-        log.warn("registration {} is missing from etcd; registering it again", o.key);
-        reassert(o);
+        repair(o, "is missing from etcd");
       }
     }
+  }
+
+  /** The watch saw one of our keys deleted: by its lease's expiry, or by someone on purpose. On the loop. */
+  @Override
+  public void deleted(String key) {
+    Own o = own.get(key);
+    if (o != null && o.pending == null && o.revision != 0) {
+      repair(o, "was deleted");
+    }
+  }
+
+  /** Whether this sidecar holds {@code key}: wants it in etcd and puts it back should its lease be lost. On the loop. */
+  @Override
+  public boolean holds(String key) {
+    return own.containsKey(key);
   }
 
   /** Revokes every lease (deleting the keys) and stops keeping them alive. Blocks the caller up to the timeout. */
@@ -305,6 +350,8 @@ final class EtcdRegistrar implements AutoCloseable {
     List<Long> leases = Mono.fromCallable(() -> {
           closed = true;
           sweeper.dispose();
+          deleting.values().forEach(Disposable::dispose);
+          deleting.clear();
           List<Long> ids = new ArrayList<>();
           for (Own o : own.values()) {
             o.stop();
@@ -333,6 +380,7 @@ final class EtcdRegistrar implements AutoCloseable {
       return Mono.error(new IllegalStateException("registry closed"));
     }
     String key = key(prefix, service.name(), node.id());
+    stopDeleting(key);
     byte[] value = encode(service, node);
     boolean heartbeat = ttl != null && !ttl.isZero();
     Duration leaseTtl = heartbeat ? ttl : defaultTtl;
@@ -340,7 +388,7 @@ final class EtcdRegistrar implements AutoCloseable {
     Own o = own.get(key);
     if (o != null && o.ttl.equals(leaseTtl) && o.lease != 0 && o.pending == null) {
       o.deadline = deadline;
-      if (Arrays.equals(o.value, value) && !missing.test(key)) {
+      if (Arrays.equals(o.value, value) && !copy.knownMissing(key)) {
         // a heartbeat that changes nothing writes nothing; one for a key someone deleted writes it back
         return Mono.just(0L);
       }
@@ -353,11 +401,16 @@ final class EtcdRegistrar implements AutoCloseable {
     }
     Own fresh = new Own(key, value, leaseTtl, deadline);
     own.put(key, fresh);
-    return establish(fresh).doOnError(e -> {
+    // On its own subscription: a caller that gives up does not leave the registration half made (held,
+    // but on no lease and never retried); it is kept and re-asserted like one etcd refused.
+    Sinks.One<Long> result = Sinks.one();
+    establish(fresh).subscribe(result::tryEmitValue, e -> {
       if (own.get(key) == fresh) {
         reassert(fresh);
       }
+      result.tryEmitError(e);
     });
+    return result.asMono();
   }
 
   /** Grants a lease, writes the key on it, and starts keeping the lease alive. */
@@ -384,7 +437,11 @@ final class EtcdRegistrar implements AutoCloseable {
             PutOption.builder().withLeaseId(lease).build()))
         .map(r -> r.getHeader().getRevision())
         .publishOn(loop)
-        .doOnNext(revision -> o.revision = Math.max(o.revision, revision))
+        .doOnNext(revision -> {
+          o.revision = Math.max(o.revision, revision);
+          copy.wrote(o.key, value, revision);
+          recheck(o);
+        })
         .doOnError(e -> {
           if (own.get(o.key) == o && o.pending == null) {
             reassert(o);
@@ -392,19 +449,106 @@ final class EtcdRegistrar implements AutoCloseable {
         });
   }
 
+  /**
+   * Deletes {@code key} and lets go of it. Should etcd not confirm the delete, it is retried in the
+   * background until it does, or until the key is registered or deregistered again through this
+   * sidecar. Like any request whose answer was lost, it may land after what others did meanwhile.
+   */
   private Mono<Long> remove(String key) {
+    stopDeleting(key);
     Own o = own.remove(key);
+    long lease = 0;
     if (o != null) {
       o.stop();
+      lease = o.lease;
     }
-    Mono<Long> delete = call(() -> client.getKVClient().delete(EtcdCache.bytes(key)))
+    copy.unheld(key);
+    long held = lease;
+    return delete(key)
+        .doOnNext(revision -> copy.erased(key, revision))
+        .doOnError(e -> {
+          if (!closed && !deleting.containsKey(key)) {
+            log.warn("deregistering {} failed ({}); retrying until etcd confirms it", key, e.toString());
+            deleting.put(key, delete(key)
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
+                    .maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX).scheduler(loop))
+                .subscribe(r -> {
+                  deleting.remove(key);
+                  log.info("deregistered {} after etcd came back", key);
+                }));
+          }
+        })
+        .doFinally(s -> release(held));
+  }
+
+  private Mono<Long> delete(String key) {
+    return call(() -> client.getKVClient().delete(EtcdCache.bytes(key)))
         .map(r -> r.getHeader().getRevision())
         .publishOn(loop);
-    if (o != null && o.lease != 0) {
-      long lease = o.lease;
-      return delete.doOnSuccess(r -> release(lease));
+  }
+
+  /** The key is registered again: a deregistration still being retried must not delete it. On the loop. */
+  private void stopDeleting(String key) {
+    Disposable retry = deleting.remove(key);
+    if (retry != null) {
+      retry.dispose();
     }
-    return delete;
+  }
+
+  /**
+   * Finds out, from etcd, why a key of ours is missing or its lease unheard of, and acts on it: puts it
+   * back on a fresh lease when its lease is gone; keeps both when both are there (only the keep-alive
+   * stream lost touch); lets it go when the lease lives but the key is gone or someone else's, which
+   * is a delete on purpose. Reads the key before the lease, so a lease seen alive was alive when the
+   * key was read, and its absence cannot be the lease's doing. Retries the reads until etcd answers.
+   */
+  private void repair(Own o, String why) {
+    long lease = o.lease;
+    if (closed || o.pending != null) {
+      return;
+    }
+    if (lease == 0) {
+      reassert(o);
+      return;
+    }
+    o.pending = call(() -> client.getKVClient().get(EtcdCache.bytes(o.key)))
+        .zipWhen(found -> call(() -> client.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT)))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
+            .scheduler(loop))
+        .publishOn(loop)
+        .subscribe(found -> {
+          o.pending = null;
+          if (own.get(o.key) != o || o.lease != lease || closed) {
+            return;
+          }
+          KeyValue kv = onlyValue(found.getT1());
+          if (found.getT2().getTTL() <= 0) {
+            log.warn("registration {} {} with its lease {}; registering it again", o.key, why, Long.toHexString(lease));
+            reassert(o);
+          } else if (kv != null && kv.getLease() == lease) {
+            o.stopKeepAlive();
+            o.keepAlive = client.getLeaseClient().keepAlive(lease, new LeaseObserver(o, lease));
+            log.info("registration {} and its lease {} are still in etcd; keeping them alive again", o.key,
+                Long.toHexString(lease));
+            if (!Arrays.equals(kv.getValue().getBytes(), o.value)) {
+              // re-registered with a new value while etcd was away, and that write did not land
+              put(o, lease).subscribe(r -> { }, e -> { });
+            } else {
+              recheck(o);
+            }
+          } else {
+            log.info("registration {} {} by someone else while its lease lives; no longer held", o.key,
+                kv == null ? "was deleted" : "was taken over");
+            own.remove(o.key);
+            o.stop();
+            release(lease);
+            copy.unheld(o.key);
+          }
+        }, e -> o.pending = null);
+  }
+
+  private static KeyValue onlyValue(GetResponse response) {
+    return response.getKvs().isEmpty() ? null : response.getKvs().get(0);
   }
 
   /** Puts a lost registration back on a fresh lease, retrying with backoff while it is still wanted. */
@@ -423,7 +567,18 @@ final class EtcdRegistrar implements AutoCloseable {
           if (r > 0) {
             log.info("re-registered {} on lease {}", o.key, Long.toHexString(o.lease));
           }
+          recheck(o);
         }), e -> loop.schedule(() -> o.pending = null));
+  }
+
+  /**
+   * After a write or a check of {@code o}: a delete the watch reported meanwhile, whose own check was
+   * skipped while this was under way, is looked into now. On the loop.
+   */
+  private void recheck(Own o) {
+    if (own.get(o.key) == o && o.pending == null && o.revision != 0 && copy.knownMissing(o.key)) {
+      repair(o, "was deleted");
+    }
   }
 
   private void expireDue() {
@@ -495,7 +650,12 @@ final class EtcdRegistrar implements AutoCloseable {
 
     @Override
     public void onCompleted() {
-      lost("no keep-alive answer within its TTL");
+      // jetcd heard nothing for a TTL: etcd away, restarted, or the lease gone; etcd says which when back
+      loop.schedule(() -> {
+        if (own.get(o.key) == o && o.lease == lease && !closed) {
+          repair(o, "had no keep-alive answer within its TTL");
+        }
+      });
     }
 
     private void lost(String why) {

@@ -60,13 +60,31 @@ public final class EtcdRegistry implements Registry {
         .build();
     this.loop = Schedulers.newSingle("etcd-registry", true);
     this.registrar = new EtcdRegistrar(client, b.prefix, b.ticker, loop, b.defaultTtl,
-        this::knownMissing);
-    this.cache = new EtcdCache(client, WATCHED, b.ticker, loop, b.progressEvery, b.stallAfter, registrar::resynced);
+        new CopyOfCache());
+    this.cache = new EtcdCache(client, WATCHED, b.ticker, loop, b.progressEvery, b.stallAfter, registrar);
   }
 
-  /** For the registrar, which is made before the cache it asks. */
-  private boolean knownMissing(String key) {
-    return cache.knownMissing(key);
+  /** The cache, for the registrar, which is made before it. */
+  private final class CopyOfCache implements EtcdRegistrar.WatchedCopy {
+    @Override
+    public boolean knownMissing(String key) {
+      return cache.knownMissing(key);
+    }
+
+    @Override
+    public void unheld(String key) {
+      cache.unheld(key);
+    }
+
+    @Override
+    public void wrote(String key, byte[] value, long revision) {
+      cache.wrote(key, value, revision);
+    }
+
+    @Override
+    public void erased(String key, long revision) {
+      cache.erased(key, revision);
+    }
   }
 
   public static Builder builder() {
