@@ -381,7 +381,8 @@ final class EtcdCache implements AutoCloseable {
 
   /** etcd confirmed {@code value} written to {@code key} at {@code revision}: lookups show it now. On the loop. */
   void wrote(String key, byte[] value, long revision) {
-    Service s = newer(key, revision - 1) ? null : decode(key, value);
+    // at or below the applied revision the copy has it already, or what came after it
+    Service s = revision <= appliedRevision || newer(key, revision - 1) ? null : decode(key, value);
     if (s != null) {
       revisions.put(key, revision);
       kept.remove(key);
@@ -392,7 +393,7 @@ final class EtcdCache implements AutoCloseable {
 
   /** etcd confirmed {@code key} deleted at {@code revision}: lookups stop showing it now. On the loop. */
   void erased(String key, long revision) {
-    if (!newer(key, revision - 1)) {
+    if (revision > appliedRevision && !newer(key, revision - 1)) {
       revisions.put(key, revision);
       kept.remove(key);
       Service before = index.remove(key);

@@ -173,6 +173,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       if (old != null) {
         old.stop();
         release(old.lease);
+        copy.unheld(key);
       }
       writes.add(new Own(key, encode(service, node), Duration.ZERO, Long.MAX_VALUE));
     }
@@ -311,7 +312,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   /** Deletes the keys of the nodes named; completes with the revision of the last delete. */
   Mono<Long> deregister(Service service) {
     return onWorker(() -> Flux.fromIterable(service.nodes())
-        .concatMap(node -> remove(key(prefix, service.name(), node.id())))
+        .concatMapDelayError(node -> remove(key(prefix, service.name(), node.id())))
         .reduce(0L, Math::max));
   }
 
@@ -323,7 +324,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   @Override
   public void resynced(Set<String> present, long revision) {
     for (Own o : new ArrayList<>(own.values())) {
-      if (!present.contains(o.key) && o.pending == null && o.revision != 0 && o.revision <= revision) {
+      if (!present.contains(o.key) && o.pending == null && o.revision != 0 && o.writing == 0 && o.revision <= revision) {
         repair(o, "is missing from etcd");
       }
     }
@@ -333,7 +334,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   @Override
   public void deleted(String key) {
     Own o = own.get(key);
-    if (o != null && o.pending == null && o.revision != 0) {
+    if (o != null && o.pending == null && o.revision != 0 && o.writing == 0) {
       repair(o, "was deleted");
     }
   }
@@ -393,7 +394,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         return Mono.just(0L);
       }
       o.value = value;
-      return put(o, o.lease);
+      return detached(put(o, o.lease));
     }
     if (o != null) {
       o.stop();
@@ -403,13 +404,21 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     own.put(key, fresh);
     // On its own subscription: a caller that gives up does not leave the registration half made (held,
     // but on no lease and never retried); it is kept and re-asserted like one etcd refused.
-    Sinks.One<Long> result = Sinks.one();
-    establish(fresh).subscribe(result::tryEmitValue, e -> {
+    return detached(establish(fresh).doOnError(e -> {
       if (own.get(key) == fresh) {
         reassert(fresh);
       }
-      result.tryEmitError(e);
-    });
+    }));
+  }
+
+  /**
+   * Runs {@code write} on its own subscription and hands back its outcome: a caller that gives up
+   * (a client that hangs up) no longer cancels a write half way, which would leave etcd and the
+   * registrar's record of it disagreeing with nothing left to mend them.
+   */
+  private static Mono<Long> detached(Mono<Long> write) {
+    Sinks.One<Long> result = Sinks.one();
+    write.subscribe(result::tryEmitValue, result::tryEmitError, result::tryEmitEmpty);
     return result.asMono();
   }
 
@@ -430,19 +439,24 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         });
   }
 
+  /** Writes {@code o}'s value on {@code lease}; counted in {@code o.writing} until it ends. On the loop. */
   private Mono<Long> put(Own o, long lease) {
     ByteSequence key = EtcdCache.bytes(o.key);
     byte[] value = o.value;
+    o.writing++;
     return call(() -> client.getKVClient().put(key, ByteSequence.from(value),
             PutOption.builder().withLeaseId(lease).build()))
         .map(r -> r.getHeader().getRevision())
         .publishOn(loop)
+        .doOnCancel(() -> loop.schedule(() -> o.writing--))
         .doOnNext(revision -> {
+          o.writing--;
           o.revision = Math.max(o.revision, revision);
           copy.wrote(o.key, value, revision);
           recheck(o);
         })
         .doOnError(e -> {
+          o.writing--;
           if (own.get(o.key) == o && o.pending == null) {
             reassert(o);
           }
@@ -464,7 +478,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     }
     copy.unheld(key);
     long held = lease;
-    return delete(key)
+    return detached(delete(key)
         .doOnNext(revision -> copy.erased(key, revision))
         .doOnError(e -> {
           if (!closed && !deleting.containsKey(key)) {
@@ -478,7 +492,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
                 }));
           }
         })
-        .doFinally(s -> release(held));
+        .doFinally(s -> release(held)));
   }
 
   private Mono<Long> delete(String key) {
@@ -521,8 +535,13 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           if (own.get(o.key) != o || o.lease != lease || closed) {
             return;
           }
+          if (o.writing > 0 || o.revision > found.getT1().getHeader().getRevision()) {
+            // a write of ours was under way or landed after the read: its confirmation looks again
+            loop.schedule(() -> recheck(o));
+            return;
+          }
           KeyValue kv = onlyValue(found.getT1());
-          if (found.getT2().getTTL() <= 0) {
+          if (found.getT2().getTTL() < 0) {
             log.warn("registration {} {} with its lease {}; registering it again", o.key, why, Long.toHexString(lease));
             reassert(o);
           } else if (kv != null && kv.getLease() == lease) {
@@ -559,7 +578,16 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     o.stopKeepAlive();
     release(o.lease);
     o.lease = 0;
-    o.pending = Mono.defer(() -> own.get(o.key) == o ? establish(o) : Mono.just(0L))
+    o.pending = Mono.defer(() -> {
+          if (own.get(o.key) != o) {
+            return Mono.just(0L);
+          }
+          // each attempt starts clean: a lease an earlier attempt got before its put failed is let go
+          o.stopKeepAlive();
+          release(o.lease);
+          o.lease = 0;
+          return establish(o);
+        })
         .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
             .scheduler(loop))
         .subscribe(r -> loop.schedule(() -> {
@@ -576,7 +604,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
    * skipped while this was under way, is looked into now. On the loop.
    */
   private void recheck(Own o) {
-    if (own.get(o.key) == o && o.pending == null && o.revision != 0 && copy.knownMissing(o.key)) {
+    if (own.get(o.key) == o && o.pending == null && o.revision != 0 && o.writing == 0 && copy.knownMissing(o.key)) {
       repair(o, "was deleted");
     }
   }
@@ -676,6 +704,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     long lease;
     /** etcd revision of our last confirmed write of this key; 0 until the first one. */
     long revision;
+    /** Puts of this key sent and not yet answered; loop only. A check of the key waits for them. */
+    int writing;
     CloseableClient keepAlive;
     Disposable pending;
 

@@ -42,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * through etcd restarts and re-listings). And afterwards, once everything is connected again, every
  * sidecar and etcd itself agree on each key's last operation (no ghost, no loss), with the two
  * freedoms a history allows: an operation that failed may still take effect later (unless its sidecar
- * did something else to the key since), and a key deleted by another sidecar may come back when its
- * owner was cut off long enough for etcd to expire its lease, which is indistinguishable from a delete
- * by that expiry. The same first freedom holds for lookups: a deregistration that failed, still
+ * did something else to the key since), and a key deleted by another sidecar around the time its
+ * owner was cut off long enough for etcd to expire its lease may come back, since that delete is
+ * indistinguishable from the expiry. The same first freedom holds for lookups: a deregistration that failed, still
  * being retried, may delete the owner's later registration.
  */
 class EtcdRegistryHistoryIT {
@@ -273,9 +273,14 @@ class EtcdRegistryHistoryIT {
           states.add(mine.state());
         }
       }
+      // a cut long enough for the owner's lease to expire (a keep-alive goes out every third of the TTL),
+      // ending after the delete was asked, or just before it, while the owner's repair was under way
       Op ownersLast = history.stream().filter(o -> o.sidecar() == owner(key)).reduce((a, b) -> b).orElse(null);
+      long expiry = TTL.toNanos() * 2 / 3;
+      long repair = TTL.toNanos() + EtcdCache.RECONNECT_BACKOFF_MAX.toNanos();
       if (ownersLast != null && ownersLast.register() && ownersLast != last
-          && cuts.stream().anyMatch(c -> c.sidecar() == owner(key) && c.to() > last.invoked())) {
+          && cuts.stream().anyMatch(c -> c.sidecar() == owner(key) && c.to() - c.from() > expiry
+              && c.to() + repair > last.invoked())) {
         states.add(ownersLast.seq());
       }
     }
