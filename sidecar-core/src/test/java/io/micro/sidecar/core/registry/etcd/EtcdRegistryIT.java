@@ -291,14 +291,18 @@ class EtcdRegistryIT {
     // deleted while a watches: a lets it go instead of keeping its lease's key
     b.deregister(service("app", "app-a", 1)).block(WAIT);
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "app")).containsExactly("app-b"));
-    // deleted while a is cut off: a's re-listing lacks it, its lease still lives, so it stays deleted
+    // deleted while a is cut off for long enough to give up its watch: a's re-listing lacks it, its
+    // lease (10 s) still lives, so it stays deleted
     link.cut();
     b.deregister(service("app", "app-b", 2)).block(WAIT);
+    awaitRelisting(a);
     link.restore();
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "app")).isEmpty());
-    // a re-listing afterwards puts neither back
+    // another re-listing afterwards puts neither back
     link.cut();
+    awaitRelisting(a);
     link.restore();
+    await().atMost(WAIT).until(() -> a.cacheAge().compareTo(Duration.ofSeconds(1)) < 0);
     holdsFor(Duration.ofSeconds(4), () -> {
       assertThat(ids(a, "app")).isEmpty();
       assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/app/").strip()).isEmpty();
@@ -306,6 +310,11 @@ class EtcdRegistryIT {
     // its owner registering it again is a new decision, and it is written
     a.registerOwn(service("app", "app-b", 2)).block(WAIT);
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-b"));
+  }
+
+  /** Waits, while {@code r} is cut off, until it has given up on its watch (stallAfter, 3 s): it re-lists when it is back. */
+  private static void awaitRelisting(EtcdRegistry r) {
+    await().atMost(WAIT).until(() -> r.cacheAge().compareTo(Duration.ofMillis(3500)) > 0);
   }
 
   @Test
