@@ -7,6 +7,7 @@ import io.micro.sidecar.core.config.ClientConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.testing.Closing;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.RawHttp;
@@ -25,8 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -34,25 +35,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RpcIT {
 
   private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  @RegisterExtension
+  final Closing resources = new Closing();
   private Sidecar sidecar;
-
-  @AfterEach
-  void release() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
 
   private Sidecar sidecar(ClientConfig client) {
     sidecar = Sidecar.start(TestSidecars.local().withClient(client));
-    resources.add(sidecar);
+    resources.own(sidecar);
     return sidecar;
   }
 
   private JsonRpcApp app(String nodeId) {
     JsonRpcApp app = JsonRpcApp.start(nodeId);
-    resources.add(app);
+    resources.own(app);
     return app;
   }
 
@@ -152,7 +147,7 @@ class RpcIT {
     sidecar(ClientConfig.DEFAULT);
     Path script = Path.of(getClass().getResource("/apps/jsonrpc_app.py").toURI());
     Process python = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true).start();
-    resources.add(() -> python.toHandle().destroyForcibly());
+    resources.own(() -> python.toHandle().destroyForcibly());
     int port = Integer.parseInt(new BufferedReader(new InputStreamReader(python.getInputStream(), StandardCharsets.UTF_8))
         .readLine().strip());
     register("go.micro.srv.example", new Node("py-1", "127.0.0.1", port, null));

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.testing.Closing;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.Chromium;
 import io.micro.sidecar.server.testing.JsonRpcApp;
@@ -22,8 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;
 
 /**
@@ -37,21 +38,15 @@ class StatsBrowserIT {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final Path SCREENSHOT = Path.of("target", "stats-dashboard.png");
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void release() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension
+  final Closing resources = new Closing();
 
   @Test
   void theDashboardShowsLiveNumbersInChromium() throws Exception {
     Sidecar sidecar = Sidecar.start(TestSidecars.local().withObservability(ObservabilityConfig.DEFAULT.withStats(true)));
-    resources.add(sidecar);
+    resources.own(sidecar);
     JsonRpcApp app = JsonRpcApp.start("greeter-1");
-    resources.add(app);
+    resources.own(app);
     sidecar.registry().register(new Service("go.micro.srv.greeter", "", null, null, List.of(app.node())), Registry.NO_TTL)
         .block(WAIT);
     String base = "http://127.0.0.1:" + sidecar.port();
@@ -67,7 +62,7 @@ class StatsBrowserIT {
         .websocket().uri(base.replace("http", "ws") + "/broker?topic=news")
         .handle((in, out) -> in.receive().then())
         .subscribe();
-    resources.add(subscriber::dispose);
+    resources.own(subscriber::dispose);
     await().atMost(WAIT).until(() -> sidecar.broker().stats("news").subscribers() == 1);
     for (int i = 0; i < 3; i++) {
       assertThat(post(base + "/broker?topic=news", "hello " + i)).isEqualTo(200);

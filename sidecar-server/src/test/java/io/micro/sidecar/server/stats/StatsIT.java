@@ -9,6 +9,7 @@ import io.micro.sidecar.core.config.ObservabilityConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.testing.Closing;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.TestSidecars;
@@ -17,12 +18,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code /stats} and {@code /metrics} against a sidecar on port 0 (contract §8). */
 class StatsIT {
@@ -31,25 +31,19 @@ class StatsIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration WAIT = Duration.ofSeconds(10);
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  @RegisterExtension
+  final Closing resources = new Closing();
   private Sidecar sidecar;
-
-  @AfterEach
-  void release() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
 
   private Sidecar sidecar(ObservabilityConfig o) {
     sidecar = Sidecar.start(TestSidecars.local().withObservability(o));
-    resources.add(sidecar);
+    resources.own(sidecar);
     return sidecar;
   }
 
   private JsonRpcApp app(String id) {
     JsonRpcApp app = JsonRpcApp.start(id);
-    resources.add(app);
+    resources.own(app);
     return app;
   }
 

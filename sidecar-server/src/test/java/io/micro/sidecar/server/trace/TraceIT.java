@@ -7,6 +7,7 @@ import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
+import io.micro.sidecar.core.testing.Closing;
 import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.TestSidecars;
@@ -15,13 +16,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
@@ -34,21 +34,15 @@ class TraceIT {
   private static final String PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   private static final String STATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  @RegisterExtension
+  final Closing resources = new Closing();
   private Sidecar sidecar;
-
-  @AfterEach
-  void release() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
 
   private JsonRpcApp rpcApp(SidecarConfig config) {
     sidecar = Sidecar.start(config);
-    resources.add(sidecar);
+    resources.own(sidecar);
     JsonRpcApp app = JsonRpcApp.start("traced-1");
-    resources.add(app);
+    resources.own(app);
     sidecar.registry().register(new Service("go.micro.srv.example", "", null, null, List.of(app.node())), Registry.NO_TTL)
         .block(WAIT);
     return app;
@@ -111,9 +105,9 @@ class TraceIT {
           return res.sendString(Mono.just("ok"));
         })
         .bindNow();
-    resources.add(() -> app.disposeNow(WAIT));
+    resources.own(() -> app.disposeNow(WAIT));
     sidecar = Sidecar.start(TestSidecars.local().withHandler(SidecarConfig.Handler.PROXY));
-    resources.add(sidecar);
+    resources.own(sidecar);
     sidecar.registry().register(new Service("go.micro.srv.echo", "", null, null,
         List.of(new Node("echo-1", "127.0.0.1", app.port(), null))), Registry.NO_TTL).block(WAIT);
 
