@@ -324,7 +324,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   @Override
   public void resynced(Set<String> present, long revision) {
     for (Own o : new ArrayList<>(own.values())) {
-      if (!present.contains(o.key) && o.pending == null && o.revision != 0 && o.writing == 0 && o.revision <= revision) {
+      if (!present.contains(o.key) && settled(o) && o.revision <= revision) {
         repair(o, "is missing from etcd");
       }
     }
@@ -334,9 +334,23 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   @Override
   public void deleted(String key) {
     Own o = own.get(key);
-    if (o != null && o.pending == null && o.revision != 0 && o.writing == 0) {
+    if (o != null && settled(o)) {
       repair(o, "was deleted");
     }
+  }
+
+  /**
+   * Written once, and nothing under way for it (no check or re-assertion, no put in flight): what etcd
+   * shows of it can be judged now. Whatever is under way looks again when it ends. On the loop.
+   */
+  private static boolean settled(Own o) {
+    return o.pending == null && o.revision != 0 && o.writing == 0;
+  }
+
+  /** Retries with backoff (at most {@link EtcdCache#RECONNECT_BACKOFF_MAX} apart) for as long as etcd is away. */
+  private Retry untilEtcdAnswers() {
+    return Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
+        .scheduler(loop);
   }
 
   /** Whether this sidecar holds {@code key}: wants it in etcd and puts it back should its lease be lost. On the loop. */
@@ -484,8 +498,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           if (!closed && !deleting.containsKey(key)) {
             log.warn("deregistering {} failed ({}); retrying until etcd confirms it", key, e.toString());
             deleting.put(key, delete(key)
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
-                    .maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX).scheduler(loop))
+                .retryWhen(untilEtcdAnswers())
                 .subscribe(r -> {
                   deleting.remove(key);
                   log.info("deregistered {} after etcd came back", key);
@@ -527,8 +540,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     }
     o.pending = call(() -> client.getKVClient().get(EtcdCache.bytes(o.key)))
         .zipWhen(found -> call(() -> client.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT)))
-        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
-            .scheduler(loop))
+        .retryWhen(untilEtcdAnswers())
         .publishOn(loop)
         .subscribe(found -> {
           o.pending = null;
@@ -588,8 +600,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           o.lease = 0;
           return establish(o);
         })
-        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
-            .scheduler(loop))
+        .retryWhen(untilEtcdAnswers())
         .subscribe(r -> loop.schedule(() -> {
           o.pending = null;
           if (r > 0) {
@@ -604,7 +615,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
    * skipped while this was under way, is looked into now. On the loop.
    */
   private void recheck(Own o) {
-    if (own.get(o.key) == o && o.pending == null && o.revision != 0 && o.writing == 0 && copy.knownMissing(o.key)) {
+    if (own.get(o.key) == o && settled(o) && copy.knownMissing(o.key)) {
       repair(o, "was deleted");
     }
   }
