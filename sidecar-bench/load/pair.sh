@@ -11,6 +11,9 @@
 # rate. Use --path /bench/call for the catch-all, and "-- --handler=proxy" for the proxy handler.
 # Build a jar of an earlier commit with: git worktree add /tmp/before COMMIT && (cd /tmp/before && mvn -q
 # -DskipTests -Dcheckstyle.skip package -pl sidecar-server -am) (the jar is sidecar-server/target/micro.jar).
+# To compare JVM flags on one jar, give the jar twice and BEFORE_JAVA_OPTIONS / AFTER_JAVA_OPTIONS: each is
+# added to that side's shipped flags (through JDK_JAVA_OPTIONS), e.g. AFTER_JAVA_OPTIONS=-Dreactor.netty.ioWorkerCount=2;
+# BEFORE_JAVA_OPTS / AFTER_JAVA_OPTS replace that side's flags instead (bin/micro's JAVA_OPTS).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 [ $# -ge 2 ] || { sed -n 2,12p "$0" >&2; exit 2; }
@@ -35,15 +38,15 @@ start_servers "$work"
 a_port=$(free_port); b_port=$(free_port)
 wait_port $app_port; wait_port $haproxy_port
 
-start() { # jar port -> pid
-  MICRO_JAR=$1 "$root/bin/micro" sidecar --address=127.0.0.1:$2 "${flags[@]}" > "$work/sidecar-$2.log" 2>&1 & local p=$!
+start() { # jar port java-options replacing-opts -> pid
+  JAVA_OPTS=$4 JDK_JAVA_OPTIONS=$3 MICRO_JAR=$1 "$root/bin/micro" sidecar --address=127.0.0.1:$2 "${flags[@]}" > "$work/sidecar-$2.log" 2>&1 & local p=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$2/registry"; do kill -0 $p || { cat "$work/sidecar-$2.log" >&2; exit 1; }; done
   curl -sf -d '{"name":"go.micro.srv.bench","nodes":[{"id":"bench-1","address":"127.0.0.1","port":'$app_port'}]}' \
     "http://127.0.0.1:$2/registry"
   echo $p
 }
-A=$(start "$before" $a_port); pids+=($A)
-B=$(start "$after" $b_port); pids+=($B)
+A=$(start "$before" $a_port "${BEFORE_JAVA_OPTIONS:-}" "${BEFORE_JAVA_OPTS:-}"); pids+=($A)
+B=$(start "$after" $b_port "${AFTER_JAVA_OPTIONS:-}" "${AFTER_JAVA_OPTS:-}"); pids+=($B)
 
 kib=$(python3 -c 'print("x" * 1000)')
 jsonrpc='{"method":"Bench.Call","params":[{"name":"John"}],"id":0}'
@@ -59,7 +62,7 @@ hz=$(getconf CLK_TCK)
 
 for p in $a_port $b_port; do WRK_BODY=$sat wrk -t2 -c64 -d20s -s "$lua" "http://127.0.0.1:$p$path" > /dev/null; done
 for p in $a_port $b_port; do hey -z 15s -c 16 -q 62.5 -m POST -T application/json -d "$low" "http://127.0.0.1:$p$path" > /dev/null; done
-echo "pair.sh $(date -u +%Y-%m-%dT%H:%MZ), path $path ${flags[*]}: before $before, after $after"
+echo "pair.sh $(date -u +%Y-%m-%dT%H:%MZ), path $path ${flags[*]}: before $before ${BEFORE_JAVA_OPTIONS:-}${BEFORE_JAVA_OPTS:-}, after $after ${AFTER_JAVA_OPTIONS:-}${AFTER_JAVA_OPTS:-}"
 for r in $(seq 1 "$rounds"); do
   for x in "before $a_port $A" "after $b_port $B"; do
     set -- $x
@@ -80,3 +83,4 @@ for r in $(seq 1 "$rounds"); do
   out=$(hey -z 20s -c 16 -q 62.5 -m POST -T application/json -d "$jsonrpc_kib" "http://127.0.0.1:$haproxy_port/")
   echo "round $r haproxy at 1,000 req/s: p50/p90/p99 $(awk '$2 == "in" && ($1 == "50%" || $1 == "90%" || $1 == "99%") {printf "%.1f ", $3 * 1000}' <<< "$out")ms"
 done
+echo "RSS after the runs: before $(ps -o rss= -p "$A" | awk '{printf "%.0f", $1 / 1024}') MiB, after $(ps -o rss= -p "$B" | awk '{printf "%.0f", $1 / 1024}') MiB"
