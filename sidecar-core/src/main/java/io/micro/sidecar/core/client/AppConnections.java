@@ -60,7 +60,9 @@ public final class AppConnections implements AutoCloseable {
   private final LoopClient calls;
   private final Map<EventLoop, HttpClient> perLoop = new ConcurrentHashMap<>();
   private final List<ConnectionProvider> loopProviders = new CopyOnWriteArrayList<>();
-  private final HttpClient http;
+  private final LoopResources loops;
+  /** Made on first use ({@link #http()}): its DNS resolver costs a start about 50 ms of CPU. */
+  private volatile HttpClient http;
   private final String scheme;
   private final CallObserver observer;
   /** Every node's pool, as reactor-netty registers and deregisters them; read only for {@link #pool()}. */
@@ -93,7 +95,7 @@ public final class AppConnections implements AutoCloseable {
     };
     this.connectMillis = (int) Math.min(CONNECT_TIMEOUT.toMillis(), config.requestTimeout().toMillis());
     this.provider = provider("apps", config.poolSize());
-    this.http = configure(HttpClient.create(provider).runOn(loops));
+    this.loops = loops;
     this.scheme = trust.isPresent() ? "https" : "http";
     int perLoop = perLoopSize();
     this.calls = new LoopClient(perLoop, perLoop * 8, config.idleTimeout(), config.poolTtl(),
@@ -165,8 +167,19 @@ public final class AppConnections implements AutoCloseable {
     }
   }
 
+  /** The client on the shared pool, for calls that may run on any loop (health checks, broker peers, WebSockets). */
   public HttpClient http() {
-    return http;
+    HttpClient client = http;
+    if (client == null) {
+      synchronized (this) {
+        client = http;
+        if (client == null) {
+          client = configure(HttpClient.create(provider).runOn(loops));
+          http = client;
+        }
+      }
+    }
+    return client;
   }
 
   /** Hears the outcome of every call to an app; {@link CallObserver#NOOP} unless one was given. */

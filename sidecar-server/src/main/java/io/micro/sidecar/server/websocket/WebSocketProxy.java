@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.util.Set;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -30,13 +29,11 @@ public final class WebSocketProxy {
       "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol");
 
   private final AppConnections connections;
-  private final HttpClient http;
   private final Balancer balancer;
   private final Sessions sessions;
 
   public WebSocketProxy(AppConnections connections, Balancer balancer, Sessions sessions) {
     this.connections = connections;
-    this.http = connections.http();
     this.balancer = balancer;
     this.sessions = sessions;
   }
@@ -52,7 +49,7 @@ public final class WebSocketProxy {
       client.protocols(protocols);
       server.protocols(protocols);
     }
-    return balancer.call(service, node -> http.headers(h -> h.add(forwarded))
+    return balancer.call(service, node -> connections.http().headers(h -> h.add(forwarded))
             .websocket(client.build())
             .uri("ws" + connections.uri(node.target().host(), node.target().port(), req.uri()).substring(4))
             .handle((appIn, appOut) -> {
