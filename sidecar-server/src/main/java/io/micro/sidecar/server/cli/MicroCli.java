@@ -3,7 +3,10 @@ package io.micro.sidecar.server.cli;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.io.PrintWriter;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.ToIntFunction;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /**
@@ -11,6 +14,10 @@ import picocli.CommandLine;
  * variables from {@code env} where absent; a bad flag prints one line naming it and returns 2.
  */
 public final class MicroCli {
+
+  /** Every command's name. */
+  static final Set<String> COMMANDS = Stream.concat(Stream.of(SidecarCommand.NAME), ProxyCommands.NAMES.stream())
+      .collect(Collectors.toUnmodifiableSet());
 
   private MicroCli() {}
 
@@ -22,7 +29,7 @@ public final class MicroCli {
                         ToIntFunction<SidecarConfig> sidecar) {
     MicroCommand micro = new MicroCommand();
     CommandLine cli = ProxyCommands.addTo(new CommandLine(micro)
-        .addSubcommand(new SidecarCommand(micro, sidecar)))
+        .addSubcommand(new SidecarCommand(micro, sidecar)), startsSidecar(args))
         .setDefaultValueProvider(new EnvDefaults(env))
         .setOut(out)
         .setErr(err)
@@ -37,7 +44,7 @@ public final class MicroCli {
         });
     OriginalFlags.Scan scan;
     try {
-      scan = OriginalFlags.scan(args, cli.getSubcommands().keySet());
+      scan = OriginalFlags.scan(args, COMMANDS);
     } catch (IllegalArgumentException e) {
       err.println("micro: " + e.getMessage());
       return 2;
@@ -46,6 +53,20 @@ public final class MicroCli {
       err.println("micro: ignoring flags of the original micro that mean nothing here: " + String.join(", ", scan.ignored()));
     }
     return cli.execute(scan.args());
+  }
+
+  /**
+   * {@code micro [--flag=value ...] sidecar ...}: the command is certainly {@code sidecar}. A global flag
+   * written with its value apart ({@code --registry etcd sidecar}) is not looked into: that line gets the
+   * whole command set, as does everything else.
+   */
+  static boolean startsSidecar(String[] args) {
+    for (String arg : args) {
+      if (!(arg.startsWith("-") && arg.contains("="))) {
+        return arg.equals(SidecarCommand.NAME);
+      }
+    }
+    return false;
   }
 
   private static String hint(CommandLine.ParameterException e) {

@@ -24,10 +24,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code micro sidecar}: runs the sidecar until SIGTERM or SIGINT. */
-@Command(name = "sidecar", mixinStandardHelpOptions = true, usageHelpWidth = 120, sortOptions = false,
+@Command(name = SidecarCommand.NAME, mixinStandardHelpOptions = true, usageHelpWidth = 120, sortOptions = false,
     description = "Run the sidecar beside an app.",
     footer = {"", "Sidecar flags read MICRO_SIDECAR_<FLAG> when absent (e.g. MICRO_SIDECAR_SERVER_NAME)."})
 final class SidecarCommand implements Callable<Integer> {
+
+  static final String NAME = "sidecar";
 
   private final MicroCommand micro;
   private final ToIntFunction<SidecarConfig> runner;

@@ -18,6 +18,7 @@ import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
 
 class MicroCliTest {
 
@@ -34,6 +35,28 @@ class MicroCliTest {
 
   private int run(String... args) {
     return run(Map.of(), args);
+  }
+
+  @Test
+  void theCommandNamesMicroCliKnowsAreTheCommandsItHas() {
+    // 'micro sidecar' is parsed without the CLI-only commands, so the names must be right without them
+    MicroCommand micro = new MicroCommand();
+    CommandLine full = ProxyCommands.addTo(new CommandLine(micro)
+        .addSubcommand(new SidecarCommand(micro, c -> 0)), false);
+    assertThat(full.getSubcommands().keySet()).containsExactlyInAnyOrderElementsOf(MicroCli.COMMANDS);
+  }
+
+  @Test
+  void onlyALineThatCertainlyStartsASidecarLeavesTheOtherCommandsOut() {
+    assertThat(MicroCli.startsSidecar(new String[] {"sidecar", "--address=:9000"})).isTrue();
+    assertThat(MicroCli.startsSidecar(new String[] {"--registry=etcd", "--proxy_address=h:1", "sidecar"})).isTrue();
+    // a value apart from its flag is not looked into; a host called 'sidecar' is not the command
+    assertThat(MicroCli.startsSidecar(new String[] {"--registry", "etcd", "sidecar"})).isFalse();
+    assertThat(MicroCli.startsSidecar(new String[] {"--proxy_address", "sidecar", "list", "services"})).isFalse();
+    assertThat(MicroCli.startsSidecar(new String[] {"list", "services"})).isFalse();
+    assertThat(MicroCli.startsSidecar(new String[] {})).isFalse();
+    assertThat(run("--proxy_address=127.0.0.1:1", "sidecar")).isZero();
+    assertThat(started).isNotNull();
   }
 
   @Test
