@@ -11,7 +11,7 @@ public final class Main {
   public static void main(String[] args) {
     // Netty's pooled allocator (thread caches, one arena per bin/micro's flags) rather than 4.2's default
     // adaptive one: 5-7 % less CPU per request at saturation for 4 MiB more RSS; and without its JFR
-    // events, whose first chunk starts JFR's type registry (about 75 ms of a start on 2 cores). See
+    // events, whose first chunk starts JFR's type registry (4.6 % of a start's CPU in a profile). See
     // docs/benchmarks.md, "JVM flags". Set before any Netty class reads them; -D flags still decide.
     defaultProperty("io.netty.allocator.type", "pooled");
     defaultProperty("io.netty.jfr.enabled", "false");

@@ -70,7 +70,7 @@ public final class MicroCli {
   }
 
   private static String hint(CommandLine.ParameterException e) {
-    if (e instanceof CommandLine.UnmatchedArgumentException && e.getCommandLine().getCommandName().equals("sidecar")) {
+    if (e instanceof CommandLine.UnmatchedArgumentException && e.getCommandLine().getCommandName().equals(SidecarCommand.NAME)) {
       return " (global flags such as --registry go before 'sidecar'; see 'micro --help')";
     }
     if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine().getParent() != null) {
