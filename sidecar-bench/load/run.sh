@@ -176,6 +176,11 @@ latency_targets=(
   "sidecar /rpc|http://127.0.0.1:$rpc_port/rpc|$rpc_kib"
   "sidecar catch-all rpc|http://127.0.0.1:$rpc_port/bench/call|{\"name\":\"$kib\"}"
 )
+# the ceilings too: what the leanest proxies on our stack add at this rate bounds what the sidecar can
+if [ -n "$netty_ceiling" ]; then
+  latency_targets+=("ceiling: raw Netty proxy|http://127.0.0.1:$netty_ceiling/|$jsonrpc_kib"
+                    "ceiling: Reactor Netty per-loop proxy|http://127.0.0.1:$rn_ceiling/|$jsonrpc_kib")
+fi
 lat_rows=()
 direct_p50=; direct_p90=; direct_p99=
 rss_fixed_kb=0
