@@ -30,6 +30,7 @@ import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -188,7 +189,8 @@ public final class LoopClient implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    loops.forEach((loop, pools) -> loop.execute(() -> pools.values().forEach(NodePool::close)));
+    // over a copy: a pool whose last connection closes removes itself from the map
+    loops.forEach((loop, pools) -> loop.execute(() -> List.copyOf(pools.values()).forEach(NodePool::close)));
   }
 
   /** A node's pool on one loop: whole and streamed answers need different pipelines, so each has its own. */
