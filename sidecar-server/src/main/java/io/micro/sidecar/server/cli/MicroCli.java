@@ -60,7 +60,7 @@ public final class MicroCli {
    * written with its value apart ({@code --registry etcd sidecar}) is not looked into: that line gets the
    * whole command set, as does everything else.
    */
-  static boolean startsSidecar(String[] args) {
+  public static boolean startsSidecar(String[] args) {
     for (String arg : args) {
       if (!(arg.startsWith("-") && arg.contains("="))) {
         return arg.equals(SidecarCommand.NAME);
