@@ -60,7 +60,9 @@ import reactor.util.retry.Retry;
  * away longer than the TTL without expiring the lease), the lease and key are checked before anything
  * is rewritten, so the key never leaves etcd for it. A deregistration etcd did not confirm keeps being
  * retried in the background until it lands or the key is registered again, so a deregistration made
- * during an outage leaves no ghost. Shutdown revokes every lease, which deletes the keys.
+ * during an outage leaves no ghost; at most {@link #RETRIED_DELETES} of them at once (any client may
+ * deregister any key, so the retries are bounded like everything else a client can cause; the caller
+ * was told of the failure either way). Shutdown revokes every lease, which deletes the keys.
  *
  * <p>Threading: state is touched only on the shared single-threaded registry scheduler; jetcd callbacks hop onto it.
  *
@@ -72,6 +74,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EtcdRegistrar.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+  /** Deregistrations retried in the background at once, each a key and its retry (about 1 KiB). */
+  static final int RETRIED_DELETES = 1024;
   /** Puts per transaction: etcd's default {@code --max-txn-ops} is 128. */
   static final int TXN_OPS = 128;
   /**
@@ -92,6 +96,9 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   private final Map<Long, Integer> leaseUsers = new HashMap<>();
   /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
   private final Map<String, Disposable> deleting = new HashMap<>();
+  private final int retriedDeletes;
+  /** A deregistration was not retried for want of room, since the last one that was; loop only. */
+  private boolean overflowing;
   private final Disposable sweeper;
   private boolean closed;
 
@@ -113,6 +120,12 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   }
 
   EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl, WatchedCopy copy) {
+    this(client, prefix, ticker, loop, defaultTtl, copy, RETRIED_DELETES);
+  }
+
+  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl, WatchedCopy copy,
+                int retriedDeletes) {
+    this.retriedDeletes = retriedDeletes;
     this.copy = copy;
     this.client = client;
     this.prefix = prefix;
@@ -495,7 +508,17 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     return detached(delete(key)
         .doOnNext(revision -> copy.erased(key, revision))
         .doOnError(e -> {
-          if (!closed && !deleting.containsKey(key)) {
+          if (closed || deleting.containsKey(key)) {
+            return;
+          }
+          if (deleting.size() >= retriedDeletes) {
+            if (!overflowing) {
+              overflowing = true;
+              log.warn("deregistering {} failed ({}); not retried: {} deregistrations are being retried already",
+                  key, e.toString(), deleting.size());
+            }
+          } else {
+            overflowing = false;
             log.warn("deregistering {} failed ({}); retrying until etcd confirms it", key, e.toString());
             deleting.put(key, delete(key)
                 .retryWhen(untilEtcdAnswers())

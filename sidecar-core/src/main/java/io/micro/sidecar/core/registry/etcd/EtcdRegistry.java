@@ -60,7 +60,7 @@ public final class EtcdRegistry implements Registry {
         .build();
     this.loop = Schedulers.newSingle("etcd-registry", true);
     this.registrar = new EtcdRegistrar(client, b.prefix, b.ticker, loop, b.defaultTtl,
-        new CopyOfCache());
+        new CopyOfCache(), b.retriedDeletes);
     this.cache = new EtcdCache(client, WATCHED, b.ticker, loop, b.progressEvery, b.stallAfter, registrar);
   }
 
@@ -172,8 +172,15 @@ public final class EtcdRegistry implements Registry {
     private Duration progressEvery = Duration.ofSeconds(5);
     private Duration stallAfter = Duration.ofSeconds(15);
     private String prefix = SIDECAR_ERA;
+    private int retriedDeletes = EtcdRegistrar.RETRIED_DELETES;
 
     private Builder() {}
+
+    /** How many failed deregistrations are retried in the background at once; for tests. */
+    Builder retriedDeletes(int max) {
+      this.retriedDeletes = max;
+      return this;
+    }
 
     /**
      * Where registrations are written ({@code --registry_prefix}): {@link #SIDECAR_ERA} (the default) or

@@ -339,6 +339,31 @@ class EtcdRegistryIT {
     holdsFor(Duration.ofSeconds(3), () -> assertThat(ids(b, "pair")).containsExactly("pair-2"));
   }
 
+  /**
+   * Any client may deregister any key: during an outage, the retries a flood of deregistrations leaves
+   * behind are bounded. Past the bound a failed deregistration (its caller was told) is not retried.
+   */
+  @Test
+  void deregistrationsRetriedAfterAnOutageAreBounded() throws Exception {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    TcpProxy link = own(TcpProxy.to(etcd.endpoint(0)));
+    EtcdRegistry a = own(EtcdRegistry.builder().endpoints(List.of(link.address())).defaultTtl(Duration.ofSeconds(10))
+        .progressEvery(Duration.ofMillis(500)).stallAfter(Duration.ofSeconds(3)).retriedDeletes(2).build());
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    for (int i = 1; i <= 3; i++) {
+      a.register(service("flood", "flood-" + i, i), Registry.NO_TTL).block(WAIT);
+    }
+
+    link.cut();
+    for (int i = 1; i <= 3; i++) {
+      int n = i;
+      assertThatThrownBy(() -> a.deregister(service("flood", "flood-" + n, n)).block(WAIT)).isNotNull();
+    }
+    link.restore();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "flood")).containsExactly("flood-3"));
+    holdsFor(Duration.ofSeconds(3), () -> assertThat(ids(b, "flood")).containsExactly("flood-3"));
+  }
+
   @Test
   void afterACompactionWhileDisconnectedTheCacheIsListedAgain() throws Exception {
     EtcdCluster etcd = own(EtcdCluster.start(1));
