@@ -23,10 +23,14 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.AttributeKey;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -71,6 +75,7 @@ public final class LoopClient implements AutoCloseable {
   private final long ttlNanos;
   private final Optional<SslContext> ssl;
   private final int connectMillis;
+  private final AddressResolverGroup<InetSocketAddress> names;
   private final Map<EventLoop, Map<PoolKey, NodePool>> loops = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger idle = new AtomicInteger();
@@ -84,6 +89,13 @@ public final class LoopClient implements AutoCloseable {
    */
   public LoopClient(int maxPerLoop, int maxPending, Duration idleTimeout, Duration poolTtl, Duration connectTimeout,
                     Optional<SslContext> ssl) {
+    this(maxPerLoop, maxPending, idleTimeout, poolTtl, connectTimeout, ssl, OffLoopNames.JDK);
+  }
+
+  /** @param names looks up nodes registered by name; never asked for an IP address */
+  LoopClient(int maxPerLoop, int maxPending, Duration idleTimeout, Duration poolTtl, Duration connectTimeout,
+             Optional<SslContext> ssl, AddressResolverGroup<InetSocketAddress> names) {
+    this.names = names;
     this.maxPerLoop = maxPerLoop;
     this.maxPending = maxPending;
     this.idleNanos = idleTimeout.toNanos();
@@ -202,6 +214,8 @@ public final class LoopClient implements AutoCloseable {
     final EventLoop loop;
     final String host;
     final int port;
+    /** Resolved for an IP address, which is never looked up; a name is looked up off the loop per connection. */
+    final InetSocketAddress address;
     final Bootstrap bootstrap;
     final ArrayDeque<Channel> idleChannels = new ArrayDeque<>();
     final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
@@ -214,7 +228,9 @@ public final class LoopClient implements AutoCloseable {
       this.loop = loop;
       this.host = host.isEmpty() ? "127.0.0.1" : host;
       this.port = port;
-      this.bootstrap = new Bootstrap().group(loop).channel(type)
+      InetAddress ip = NetUtil.createInetAddressFromIpAddressString(this.host);
+      this.address = ip != null ? new InetSocketAddress(ip, port) : InetSocketAddress.createUnresolved(this.host, port);
+      this.bootstrap = new Bootstrap().group(loop).channel(type).resolver(names)
           .option(ChannelOption.TCP_NODELAY, true)
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
           .handler(new ChannelInitializer<>() {
@@ -254,7 +270,7 @@ public final class LoopClient implements AutoCloseable {
     private void connect(Exchange ex) {
       connections++;
       open.incrementAndGet();
-      ChannelFuture f = bootstrap.connect(host, port);
+      ChannelFuture f = bootstrap.connect(address);
       Link link = new Link(this, f.channel());
       f.channel().attr(LINK).set(link);
       f.channel().closeFuture().addListener(c -> {

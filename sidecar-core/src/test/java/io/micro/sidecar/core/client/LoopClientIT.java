@@ -14,11 +14,18 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,7 +77,11 @@ class LoopClientIT {
   }
 
   private Mono<String> call(Channel caller, int port, String body, Duration deadline) {
-    return Mono.<FullHttpResponse>create(sink -> sink.onDispose(client.exchange(caller, "127.0.0.1", port, alloc -> {
+    return call(caller, "127.0.0.1", port, body, deadline);
+  }
+
+  private Mono<String> call(Channel caller, String host, int port, String body, Duration deadline) {
+    return Mono.<FullHttpResponse>create(sink -> sink.onDispose(client.exchange(caller, host, port, alloc -> {
           DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/",
               alloc.buffer().writeBytes(body.getBytes(StandardCharsets.UTF_8)));
           r.headers().set(HttpHeaderNames.HOST, "app").setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
@@ -168,6 +179,57 @@ class LoopClientIT {
     appDelay = Duration.ZERO;
     assertThat(call(caller, app.port(), "after", WAIT).block(WAIT)).isEqualTo("got after");
     assertThat(appConnections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeRegisteredByNameIsLookedUpOffTheLoopWhileTheLoopsOtherCallsGoOn() throws Exception {
+    CountDownLatch dnsAnswers = new CountDownLatch(1);
+    List<String> lookedUp = new CopyOnWriteArrayList<>();
+    ExecutorService blocking = Executors.newSingleThreadExecutor();
+    try {
+      client.close();
+      client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty(),
+          new OffLoopNames(host -> {
+            lookedUp.add(host);
+            try {
+              dnsAnswers.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return new InetAddress[] {InetAddress.getLoopbackAddress()};
+          }, blocking));
+      Channel caller = callerOn(loops.next());
+      CompletableFuture<String> byName = call(caller, "app.example", app.port(), "by name", WAIT).toFuture();
+      await().atMost(WAIT).until(() -> lookedUp.contains("app.example"));
+      // the name's lookup hangs: a call to a node registered by IP on the same loop is answered meanwhile
+      assertThat(call(caller, "127.0.0.1", app.port(), "by ip", WAIT).block(WAIT)).isEqualTo("got by ip");
+      assertThat(byName).isNotDone();
+      dnsAnswers.countDown();
+      assertThat(byName.get(10, TimeUnit.SECONDS)).isEqualTo("got by name");
+      assertThat(lookedUp).as("the IP address was never looked up").containsExactly("app.example");
+    } finally {
+      dnsAnswers.countDown();
+      blocking.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNodeRegisteredAsLocalhostIsReachedThroughTheSystemsLookup() {
+    Channel caller = callerOn(loops.next());
+    assertThat(call(caller, "localhost", app.port(), "named", WAIT).block(WAIT)).isEqualTo("got named");
+  }
+
+  @Test
+  void aNameThatDoesNotResolveIsNeverReachedSoTheBalancerMayRetry() {
+    client.close();
+    client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty(),
+        new OffLoopNames(host -> {
+          throw new UnknownHostException(host);
+        }, Runnable::run));
+    Channel caller = callerOn(loops.next());
+    assertThatThrownBy(() -> call(caller, "gone.example", app.port(), "x", WAIT).block(WAIT))
+        .satisfies(e -> assertThat(Balancer.neverReached(e)).isTrue())
+        .hasMessageContaining("gone.example");
   }
 
   @Test
