@@ -15,29 +15,28 @@ public final class Main {
     // docs/benchmarks.md, "JVM flags". Set before any Netty class reads them; -D flags still decide.
     defaultProperty("io.netty.allocator.type", "pooled");
     defaultProperty("io.netty.jfr.enabled", "false");
-    Thread preload = MicroCli.startsSidecar(args) ? Preload.start() : null;
+    Preload preload = MicroCli.startsSidecar(args) ? Preload.start() : null;
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     int code = MicroCli.run(args, System.getenv(), out, err, config -> {
-      join(preload);
+      if (preload != null) {
+        preload.await();
+      }
       return Sidecar.runUntilSignalled(config);
     });
+    if (preload != null) {
+      try {
+        // also on the way out (a bad flag, --help): see Preload.await
+        preload.await();
+      } catch (IllegalStateException e) {
+        // reported by the start already, or of no matter to a command line that ended on its own
+      }
+    }
     out.flush();
     err.flush();
     // The sidecar's threads are daemons: returning ends the process with 0; anything else exits with its code.
     if (code != 0) {
       System.exit(code);
-    }
-  }
-
-  private static void join(Thread preload) {
-    if (preload == null) {
-      return;
-    }
-    try {
-      preload.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

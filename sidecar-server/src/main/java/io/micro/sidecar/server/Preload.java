@@ -6,18 +6,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs, on the second core, the slowest static initialisers of a sidecar's start while the main thread
  * is still building and parsing the command line (picocli's reflection, a quarter of the start): the
- * main thread would otherwise run them one after the other once the flags are read. It joins this
- * thread before it starts the sidecar, so no class is initialised from both threads at once.
- * docs/benchmarks.md, "Start", has what each saves.
+ * main thread would otherwise run them one after the other once the flags are read. The command line
+ * uses none of these libraries, and the main thread waits for this thread before it starts the
+ * sidecar, so none of them is initialised from both threads at once. docs/benchmarks.md, "Start", has
+ * what it saves.
  */
 final class Preload {
 
   /**
-   * Each one's initialiser, measured on the main thread of a profiled start: slf4j-simple with its date
-   * format (and the JDK's locale data behind it); Netty's epoll transport, which extracts and loads its
-   * native library; Caffeine, whose logger starts java.util.logging; Micrometer's Prometheus registry;
-   * Reactor's schedulers, Netty's pooled allocator and Reactor Netty's HTTP server; and the registry's
-   * Jackson mapper, which the first {@code /registry} answer would otherwise build.
+   * Each one's initialiser, measured on the main thread of a profiled start: Netty's epoll transport,
+   * which extracts and loads its native library; Caffeine, whose logger starts java.util.logging;
+   * Micrometer's Prometheus registry; Reactor's schedulers, Netty's pooled allocator and Reactor Netty's
+   * HTTP server; and the registry's Jackson mapper, which the first {@code /registry} answer would
+   * otherwise build. Before them, slf4j-simple with its date format (and the JDK's locale data behind it).
    */
   static final List<String> CLASSES = List.of(
       "io.netty.channel.epoll.Epoll",
@@ -28,25 +29,66 @@ final class Preload {
       "reactor.netty.http.server.HttpServer",
       "io.micro.sidecar.core.registry.ServiceCodec");
 
+  private final Thread thread = new Thread(this::run, "preload");
+  /** The first initialiser that failed: the start reports it rather than the bare NoClassDefFoundError that follows. */
+  private volatile Throwable failure;
+
   private Preload() {}
 
-  /** Starts preloading; join the thread before starting the sidecar. */
-  static Thread start() {
-    Thread t = new Thread(Preload::run, "preload");
-    t.setDaemon(true);
-    t.start();
-    return t;
+  /** Starts preloading. */
+  static Preload start() {
+    Preload p = new Preload();
+    p.thread.setDaemon(true);
+    p.thread.start();
+    return p;
   }
 
-  private static void run() {
-    LoggerFactory.getLogger(Sidecar.class);
+  /**
+   * Waits for the preloading to end, also on the way out (a bad flag, {@code --help}): Netty's native
+   * library is extracted to a temporary file that is only marked for deletion once it is loaded.
+   *
+   * @throws IllegalStateException what an initialiser threw, when one did
+   */
+  void await() {
+    boolean interrupted = false;
+    while (thread.isAlive()) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    Throwable f = failure;
+    if (f != null) {
+      failure = null;
+      throw new IllegalStateException(f.getClass().getSimpleName() + ": " + f.getMessage(), f);
+    }
+  }
+
+  private void run() {
+    try {
+      LoggerFactory.getLogger(Sidecar.class);
+    } catch (Throwable e) {
+      failed(e);
+    }
     ClassLoader loader = Preload.class.getClassLoader();
     for (String name : CLASSES) {
       try {
         Class.forName(name, true, loader);
       } catch (ClassNotFoundException e) {
         // a library without it: the start does not need it either (PreloadTest keeps the list current)
+      } catch (Throwable e) {
+        failed(e);
       }
+    }
+  }
+
+  private void failed(Throwable e) {
+    if (failure == null) {
+      failure = e instanceof ExceptionInInitializerError init && init.getCause() != null ? init.getCause() : e;
     }
   }
 }

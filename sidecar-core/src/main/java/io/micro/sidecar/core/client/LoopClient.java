@@ -89,10 +89,10 @@ public final class LoopClient implements AutoCloseable {
    */
   public LoopClient(int maxPerLoop, int maxPending, Duration idleTimeout, Duration poolTtl, Duration connectTimeout,
                     Optional<SslContext> ssl) {
-    this(maxPerLoop, maxPending, idleTimeout, poolTtl, connectTimeout, ssl, OffLoopNames.JDK);
+    this(maxPerLoop, maxPending, idleTimeout, poolTtl, connectTimeout, ssl, OffLoopNames.jdk(connectTimeout));
   }
 
-  /** @param names looks up nodes registered by name; never asked for an IP address */
+  /** @param names looks up nodes registered by name (never asked for an IP address); closed with this client */
   LoopClient(int maxPerLoop, int maxPending, Duration idleTimeout, Duration poolTtl, Duration connectTimeout,
              Optional<SslContext> ssl, AddressResolverGroup<InetSocketAddress> names) {
     this.names = names;
@@ -203,6 +203,7 @@ public final class LoopClient implements AutoCloseable {
     closed = true;
     // over a copy: a pool whose last connection closes removes itself from the map
     loops.forEach((loop, pools) -> loop.execute(() -> List.copyOf(pools.values()).forEach(NodePool::close)));
+    names.close();
   }
 
   /** A node's pool on one loop: whole and streamed answers need different pipelines, so each has its own. */
@@ -359,13 +360,14 @@ public final class LoopClient implements AutoCloseable {
     }
 
     void close() {
-      for (Channel ch; (ch = idleChannels.poll()) != null; ) {
-        idle.decrementAndGet();
-        ch.close();
-      }
+      // the waiting first: a closing connection would hand its place to one of them and connect anew
       for (Exchange ex; (ex = waiting.poll()) != null; ) {
         pending.decrementAndGet();
         ex.fail(new ConnectException("sidecar stopping"));
+      }
+      for (Channel ch; (ch = idleChannels.poll()) != null; ) {
+        idle.decrementAndGet();
+        ch.close();
       }
     }
   }

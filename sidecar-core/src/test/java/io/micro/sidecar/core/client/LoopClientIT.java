@@ -197,7 +197,7 @@ class LoopClientIT {
               Thread.currentThread().interrupt();
             }
             return new InetAddress[] {InetAddress.getLoopbackAddress()};
-          }, blocking));
+          }, blocking, WAIT));
       Channel caller = callerOn(loops.next());
       CompletableFuture<String> byName = call(caller, "app.example", app.port(), "by name", WAIT).toFuture();
       await().atMost(WAIT).until(() -> lookedUp.contains("app.example"));
@@ -221,15 +221,46 @@ class LoopClientIT {
 
   @Test
   void aNameThatDoesNotResolveIsNeverReachedSoTheBalancerMayRetry() {
-    client.close();
-    client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty(),
-        new OffLoopNames(host -> {
-          throw new UnknownHostException(host);
-        }, Runnable::run));
-    Channel caller = callerOn(loops.next());
-    assertThatThrownBy(() -> call(caller, "gone.example", app.port(), "x", WAIT).block(WAIT))
-        .satisfies(e -> assertThat(Balancer.neverReached(e)).isTrue())
-        .hasMessageContaining("gone.example");
+    ExecutorService blocking = Executors.newSingleThreadExecutor();
+    try {
+      client.close();
+      client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty(),
+          new OffLoopNames(host -> {
+            throw new UnknownHostException(host);
+          }, blocking, WAIT));
+      Channel caller = callerOn(loops.next());
+      assertThatThrownBy(() -> call(caller, "gone.example", app.port(), "x", WAIT).block(WAIT))
+          .satisfies(e -> assertThat(Balancer.neverReached(e)).isTrue())
+          .hasMessageContaining("gone.example");
+    } finally {
+      blocking.shutdownNow();
+    }
+  }
+
+  /** A DNS server that never answers: the node is one never reached once the lookup's time is up, not a timeout. */
+  @Test
+  void aNameWhoseLookupHangsIsNeverReachedOnceItsTimeIsUp() {
+    CountDownLatch never = new CountDownLatch(1);
+    ExecutorService blocking = Executors.newSingleThreadExecutor();
+    try {
+      client.close();
+      client = new LoopClient(4, 32, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), Optional.empty(),
+          new OffLoopNames(host -> {
+            try {
+              never.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return new InetAddress[] {InetAddress.getLoopbackAddress()};
+          }, blocking, Duration.ofMillis(300)));
+      Channel caller = callerOn(loops.next());
+      assertThatThrownBy(() -> call(caller, "hung.example", app.port(), "x", WAIT).block(WAIT))
+          .satisfies(e -> assertThat(Balancer.neverReached(e)).isTrue())
+          .hasMessageContaining("hung.example");
+    } finally {
+      never.countDown();
+      blocking.shutdownNow();
+    }
   }
 
   @Test

@@ -97,8 +97,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
   private final Map<String, Disposable> deleting = new HashMap<>();
   private final int retriedDeletes;
-  /** A deregistration was not retried for want of room, since the last one that was; loop only. */
-  private boolean overflowing;
+  /** Failed deregistrations not retried for want of room since the last one that was; loop only. */
+  private int notRetried;
   private final Disposable sweeper;
   private boolean closed;
 
@@ -512,13 +512,16 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             return;
           }
           if (deleting.size() >= retriedDeletes) {
-            if (!overflowing) {
-              overflowing = true;
-              log.warn("deregistering {} failed ({}); not retried: {} deregistrations are being retried already",
-                  key, e.toString(), deleting.size());
+            if (notRetried++ == 0) {
+              log.warn("deregistering {} failed ({}); not retried: {} deregistrations are being retried already"
+                  + " (the next ones past the bound are counted, not logged)", key, e.toString(), deleting.size());
             }
           } else {
-            overflowing = false;
+            if (notRetried > 0) {
+              log.warn("{} failed deregistrations were not retried while the bound of {} was reached", notRetried,
+                  retriedDeletes);
+              notRetried = 0;
+            }
             log.warn("deregistering {} failed ({}); retrying until etcd confirms it", key, e.toString());
             deleting.put(key, delete(key)
                 .retryWhen(untilEtcdAnswers())

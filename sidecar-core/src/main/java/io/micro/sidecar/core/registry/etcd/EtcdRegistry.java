@@ -178,6 +178,9 @@ public final class EtcdRegistry implements Registry {
 
     /** How many failed deregistrations are retried in the background at once; for tests. */
     Builder retriedDeletes(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("retriedDeletes " + max + " (expected: at least 1)");
+      }
       this.retriedDeletes = max;
       return this;
     }
