@@ -37,7 +37,7 @@ final class OffLoopNames extends AddressResolverGroup<InetSocketAddress> {
   private final Executor blocking;
   private final long timeoutNanos;
 
-  /** @param timeout how long a lookup may take; after that the connection waiting for it fails */
+  /** @param timeout how long a lookup may take, after which the connection waiting for it fails; zero: no limit */
   OffLoopNames(Lookup lookup, Executor blocking, Duration timeout) {
     this.lookup = lookup;
     this.blocking = blocking;
@@ -69,16 +69,18 @@ final class OffLoopNames extends AddressResolverGroup<InetSocketAddress> {
    * up (the lookup itself cannot be interrupted; its late answer is dropped). Listeners run on the loop.
    */
   private <T> void lookUp(EventExecutor loop, String host, Promise<T> promise, Function<InetAddress[], T> answer) {
-    ScheduledFuture<?> timeout = loop.schedule(() -> promise.tryFailure(new UnknownHostException(
-        host + ": no answer from the name lookup within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms")),
-        timeoutNanos, TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> timeout = timeoutNanos <= 0 ? null : loop.schedule(() -> promise.tryFailure(
+        new UnknownHostException(host + ": no answer from the name lookup within "
+            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms")), timeoutNanos, TimeUnit.NANOSECONDS);
     blocking.execute(() -> {
       try {
         promise.trySuccess(answer.apply(lookup.all(host)));
       } catch (Throwable e) {
         promise.tryFailure(e);
       } finally {
-        timeout.cancel(false);
+        if (timeout != null) {
+          timeout.cancel(false);
+        }
       }
     });
   }
