@@ -29,15 +29,22 @@ final class Preload {
       "reactor.netty.http.server.HttpServer",
       "io.micro.sidecar.core.registry.ServiceCodec");
 
+  private final List<String> classes;
   private final Thread thread = new Thread(this::run, "preload");
   /** The first initialiser that failed: the start reports it rather than the bare NoClassDefFoundError that follows. */
   private volatile Throwable failure;
 
-  private Preload() {}
+  private Preload(List<String> classes) {
+    this.classes = classes;
+  }
 
-  /** Starts preloading. */
+  /** Starts preloading {@link #CLASSES}. */
   static Preload start() {
-    Preload p = new Preload();
+    return start(CLASSES);
+  }
+
+  static Preload start(List<String> classes) {
+    Preload p = new Preload(classes);
     p.thread.setDaemon(true);
     p.thread.start();
     return p;
@@ -75,7 +82,7 @@ final class Preload {
       failed(e);
     }
     ClassLoader loader = Preload.class.getClassLoader();
-    for (String name : CLASSES) {
+    for (String name : classes) {
       try {
         Class.forName(name, true, loader);
       } catch (ClassNotFoundException e) {
