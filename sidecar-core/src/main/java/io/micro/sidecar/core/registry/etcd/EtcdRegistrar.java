@@ -119,10 +119,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     void erased(String key, long revision);
   }
 
-  EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl, WatchedCopy copy) {
-    this(client, prefix, ticker, loop, defaultTtl, copy, RETRIED_DELETES);
-  }
-
+  /** @param retriedDeletes at most this many failed deregistrations are retried at once ({@link #RETRIED_DELETES}) */
   EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl, WatchedCopy copy,
                 int retriedDeletes) {
     this.retriedDeletes = retriedDeletes;
