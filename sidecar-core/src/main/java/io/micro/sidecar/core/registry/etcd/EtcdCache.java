@@ -67,7 +67,7 @@ final class EtcdCache implements AutoCloseable {
 
   /**
    * The longest wait between two attempts to reach etcd again: after a long outage the registry is
-   * back within about this of etcd (plus gRPC's own reconnection), not tens of seconds later.
+   * back within about this of etcd ({@link ConnectBackoff} cuts gRPC's own wait short), not minutes later.
    */
   static final Duration RECONNECT_BACKOFF_MAX = Duration.ofSeconds(2);
 
@@ -78,6 +78,7 @@ final class EtcdCache implements AutoCloseable {
   private final Scheduler loop;
   private final Duration stallAfter;
   private final OwnKeys own;
+  private final ConnectBackoff backoff;
   /**
    * etcd key → mod revision of what the copy holds for it, or of its delete; loop only. Lets a write
    * etcd confirmed to this sidecar show at once (read-your-writes even while the watch lags), and keeps
@@ -119,9 +120,12 @@ final class EtcdCache implements AutoCloseable {
     void deleted(String key);
   }
 
-  /** @param own this sidecar's own keys, told of every listing and every watched delete */
+  /**
+   * @param own this sidecar's own keys, told of every listing and every watched delete
+   * @param backoff reset at every try while etcd is away, so its return is heard within seconds
+   */
   EtcdCache(Client client, String prefix, Ticker ticker, Scheduler loop, Duration progressEvery,
-            Duration stallAfter, OwnKeys own) {
+            Duration stallAfter, OwnKeys own, ConnectBackoff backoff) {
     this.client = client;
     this.prefixText = prefix;
     this.prefix = bytes(prefix);
@@ -129,6 +133,7 @@ final class EtcdCache implements AutoCloseable {
     this.loop = loop;
     this.stallAfter = stallAfter;
     this.own = own;
+    this.backoff = backoff;
     this.lastContact = ticker.read();
     loop.schedule(this::sync);
     this.progress = loop.schedulePeriodically(this::checkProgress,
@@ -220,7 +225,10 @@ final class EtcdCache implements AutoCloseable {
     pendingSync = Mono.fromFuture(() -> client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build()))
         .timeout(Duration.ofSeconds(5))
         .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(RECONNECT_BACKOFF_MAX)
-            .doBeforeRetry(r -> loop.schedule(() -> unreachable(r.failure()))))
+            .doBeforeRetry(r -> {
+              backoff.reset();
+              loop.schedule(() -> unreachable(r.failure()));
+            }))
         .subscribe(listing -> loop.schedule(() -> applyListing(listing, gen)),
             e -> loop.schedule(() -> syncing = false));
   }
@@ -365,6 +373,9 @@ final class EtcdCache implements AutoCloseable {
     // a delete's revision matters only until the watch has passed it
     long applied = appliedRevision;
     revisions.entrySet().removeIf(e -> e.getValue() <= applied && index.get(e.getKey()) == null);
+    if (!reachable) {
+      backoff.reset();
+    }
     Duration age = age();
     if (!syncing && age.compareTo(stallAfter) > 0) {
       unreachable(new IllegalStateException("nothing heard from etcd for " + age.toSeconds() + "s"));

@@ -57,8 +57,9 @@ import reactor.util.retry.Retry;
  * and the key is not there (the watch saw it deleted, or a re-listing lacks it), someone deleted it
  * on purpose, and that is respected: the registration is no longer held (only its owner's next
  * register call writes it again). When only the keep-alive stream lost touch (etcd restarted, or was
- * away longer than the TTL without expiring the lease), the lease and key are checked before anything
- * is rewritten, so the key never leaves etcd for it. A deregistration etcd did not confirm keeps being
+ * away longer than the TTL without expiring the lease), keep-alives go out again at once and the lease
+ * and key are checked before anything is rewritten, so the key never leaves etcd for it: a restarted
+ * etcd gives each lease one fresh TTL to be renewed in. A deregistration etcd did not confirm keeps being
  * retried in the background until it lands or the key is registered again, so a deregistration made
  * during an outage leaves no ghost; at most {@link #RETRIED_DELETES} of them at once (any client may
  * deregister any key, so the retries are bounded like everything else a client can cause; the caller
@@ -97,6 +98,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
   private final Map<String, Disposable> deleting = new HashMap<>();
   private final int retriedDeletes;
+  private final ConnectBackoff backoff;
   /** Failed deregistrations not retried for want of room since the last one that was; loop only. */
   private int notRetried;
   private final Disposable sweeper;
@@ -119,10 +121,14 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     void erased(String key, long revision);
   }
 
-  /** @param retriedDeletes at most this many failed deregistrations are retried at once ({@link #RETRIED_DELETES}) */
+  /**
+   * @param retriedDeletes at most this many failed deregistrations are retried at once ({@link #RETRIED_DELETES})
+   * @param backoff reset at every try while etcd is away
+   */
   EtcdRegistrar(Client client, String prefix, Ticker ticker, Scheduler loop, Duration defaultTtl, WatchedCopy copy,
-                int retriedDeletes) {
+                int retriedDeletes, ConnectBackoff backoff) {
     this.retriedDeletes = retriedDeletes;
+    this.backoff = backoff;
     this.copy = copy;
     this.client = client;
     this.prefix = prefix;
@@ -360,7 +366,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   /** Retries with backoff (at most {@link EtcdCache#RECONNECT_BACKOFF_MAX} apart) for as long as etcd is away. */
   private Retry untilEtcdAnswers() {
     return Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(EtcdCache.RECONNECT_BACKOFF_MAX)
-        .scheduler(loop);
+        .scheduler(loop).doBeforeRetry(r -> backoff.reset());
   }
 
   /** Whether this sidecar holds {@code key}: wants it in etcd and puts it back should its lease be lost. On the loop. */
@@ -580,10 +586,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             log.warn("registration {} {} with its lease {}; registering it again", o.key, why, Long.toHexString(lease));
             reassert(o);
           } else if (kv != null && kv.getLease() == lease) {
-            o.stopKeepAlive();
-            o.keepAlive = client.getLeaseClient().keepAlive(lease, new LeaseObserver(o, lease));
-            log.info("registration {} and its lease {} are still in etcd; keeping them alive again", o.key,
-                Long.toHexString(lease));
+            // the keep-alives never stopped for long (LeaseObserver.onCompleted started them again)
+            log.info("registration {} and its lease {} are still in etcd", o.key, Long.toHexString(lease));
             if (!Arrays.equals(kv.getValue().getBytes(), o.value)) {
               // re-registered with a new value while etcd was away, and that write did not land
               put(o, lease).subscribe(r -> { }, e -> { });
@@ -704,17 +708,25 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
 
     @Override
     public void onError(Throwable t) {
-      // A broken stream is restarted by jetcd; only a lease etcd no longer knows is lost.
+      // A broken stream is restarted by jetcd (half a second later); only a lease etcd no longer knows is lost.
       if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
         lost("etcd no longer knows it");
+      } else {
+        // the connection is gone: its return is not left to gRPC's growing wait, the lease's TTL is short
+        backoff.reset();
       }
     }
 
     @Override
     public void onCompleted() {
-      // jetcd heard nothing for a TTL: etcd away, restarted, or the lease gone; etcd says which when back
+      // jetcd heard nothing for a TTL and stopped keeping the lease alive: etcd away, restarted, or the
+      // lease gone. Keep-alives go out again at once, so the lease is renewed the moment etcd answers
+      // (a restarted etcd gives every lease a fresh TTL, not more), and etcd says which it was.
       loop.schedule(() -> {
         if (own.get(o.key) == o && o.lease == lease && !closed) {
+          // closed first: jetcd forgets a lease by its id when its last observer goes
+          o.stopKeepAlive();
+          o.keepAlive = client.getLeaseClient().keepAlive(lease, new LeaseObserver(o, lease));
           repair(o, "had no keep-alive answer within its TTL");
         }
       });

@@ -59,9 +59,10 @@ public final class EtcdRegistry implements Registry {
         .waitForReady(false)
         .build();
     this.loop = Schedulers.newSingle("etcd-registry", true);
+    ConnectBackoff backoff = ConnectBackoff.of(client);
     this.registrar = new EtcdRegistrar(client, b.prefix, b.ticker, loop, b.defaultTtl,
-        new CopyOfCache(), b.retriedDeletes);
-    this.cache = new EtcdCache(client, WATCHED, b.ticker, loop, b.progressEvery, b.stallAfter, registrar);
+        new CopyOfCache(), b.retriedDeletes, backoff);
+    this.cache = new EtcdCache(client, WATCHED, b.ticker, loop, b.progressEvery, b.stallAfter, registrar, backoff);
   }
 
   /** The cache, for the registrar, which is made before it. */

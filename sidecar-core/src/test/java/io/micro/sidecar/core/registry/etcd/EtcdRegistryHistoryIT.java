@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
@@ -55,6 +56,8 @@ class EtcdRegistryHistoryIT {
   private static final Duration RUN = Duration.ofSeconds(40);
   private static final Duration TTL = Duration.ofSeconds(3);
   private static final Duration OP_WAIT = Duration.ofSeconds(30);
+  /** Up to how long after a sidecar's link to etcd is back its leases are renewed: see {@link #finalStates}. */
+  private static final Duration RENEWAL_LAG = Duration.ofMillis(1500);
   private static final String NAME = "hist";
 
   @RegisterExtension
@@ -70,13 +73,22 @@ class EtcdRegistryHistoryIT {
     long state() {
       return register ? seq : -1;
     }
+
+    String describe(long start) {
+      return String.format("%s%s by %d at %d-%d ms%s", register ? "register " : "deregister", register ? seq : "",
+          sidecar, (invoked - start) / 1_000_000, (completed - start) / 1_000_000, ok ? "" : " FAILED");
+    }
   }
 
   /** What one lookup showed: key → sequence number of the registration seen. */
   record Lookup(int sidecar, long started, long ended, Map<Integer, Long> seen) { }
 
   /** A sidecar cut off from etcd between two instants. */
-  record Cut(int sidecar, long from, long to) { }
+  record Cut(int sidecar, long from, long to) {
+    String describe(long start) {
+      return String.format("%s %d-%d ms", sidecar < 0 ? "etcd stopped" : sidecar + " cut off", (from - start) / 1_000_000, (to - start) / 1_000_000);
+    }
+  }
 
   private static int owner(int key) {
     return key % SIDECARS;
@@ -116,12 +128,14 @@ class EtcdRegistryHistoryIT {
     List<Op> ops = new CopyOnWriteArrayList<>();
     List<Lookup> lookups = new CopyOnWriteArrayList<>();
     List<Cut> cuts = new CopyOnWriteArrayList<>();
+    List<Cut> stops = new ArrayList<>();
     ReentrantLock[] locks = new ReentrantLock[KEYS];
     for (int k = 0; k < KEYS; k++) {
       locks[k] = new ReentrantLock();
     }
     AtomicLong seqs = new AtomicLong();
-    long end = System.nanoTime() + RUN.toNanos();
+    long start = System.nanoTime();
+    long end = start + RUN.toNanos();
 
     List<Thread> workers = new ArrayList<>();
     for (int s = 0; s < SIDECARS; s++) {
@@ -170,9 +184,11 @@ class EtcdRegistryHistoryIT {
       long outage = 1000 + chaos.nextInt(5000);
       int fault = chaos.nextInt(3);
       if (fault == 0) {
+        long from = System.nanoTime();
         etcd.stop(0);
         TimeUnit.MILLISECONDS.sleep(outage);
         etcd.restart(0);
+        stops.add(new Cut(-1, from, System.nanoTime()));
       } else {
         List<Integer> victims = new ArrayList<>(List.of(chaos.nextInt(SIDECARS)));
         if (fault == 2) {
@@ -200,7 +216,10 @@ class EtcdRegistryHistoryIT {
       for (int s = 0; s < SIDECARS; s++) {
         Map<Integer, Long> seen = seen(sidecars[s]);
         for (int k = 0; k < KEYS; k++) {
-          assertThat(allowed.get(k)).as("sidecar %d, key k%d (seed %d)", s, k, seed)
+          int key = k;
+          assertThat(allowed.get(k)).as("sidecar %d, key k%d (seed %d); etcd holds %s; history %s; cuts %s", s, k, seed,
+              inEtcd, ops.stream().filter(o -> o.key() == key).map(o -> o.describe(start)).toList(),
+              Stream.concat(cuts.stream(), stops.stream()).map(c -> c.describe(start)).toList())
               .contains(seen.getOrDefault(k, -1L));
         }
         assertThat(seen.keySet().stream().map(k -> "k" + k).sorted().toList())
@@ -273,10 +292,13 @@ class EtcdRegistryHistoryIT {
           states.add(mine.state());
         }
       }
-      // a cut long enough for the owner's lease to expire (a keep-alive goes out every third of the TTL),
-      // ending after the delete was asked, or just before it, while the owner's repair was under way
+      // a cut long enough for the owner's lease to expire, ending after the delete was asked, or just
+      // before it, while the owner's repair was under way. A keep-alive goes out every third of the TTL,
+      // and the first one after the link is back lands up to RENEWAL_LAG later: gRPC is told to
+      // reconnect at most half a second apart (ConnectBackoff), jetcd restarts its keep-alive stream
+      // half a second after an error and sends on half-second ticks
       Op ownersLast = history.stream().filter(o -> o.sidecar() == owner(key)).reduce((a, b) -> b).orElse(null);
-      long expiry = TTL.toNanos() * 2 / 3;
+      long expiry = TTL.toNanos() * 2 / 3 - RENEWAL_LAG.toNanos();
       long repair = TTL.toNanos() + EtcdCache.RECONNECT_BACKOFF_MAX.toNanos();
       if (ownersLast != null && ownersLast.register() && ownersLast != last
           && cuts.stream().anyMatch(c -> c.sidecar() == owner(key) && c.to() - c.from() > expiry

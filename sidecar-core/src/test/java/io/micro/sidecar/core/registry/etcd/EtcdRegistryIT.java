@@ -21,6 +21,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -251,6 +253,37 @@ class EtcdRegistryIT {
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(b, "app")).containsExactly("app-1"));
     holdsFor(Duration.ofSeconds(4),
         () -> assertThat(ids(b, "app")).as("still there after the lease TTL").containsExactly("app-1"));
+  }
+
+  /** The etcd revision that created {@code key}, or 0 when etcd lacks it. */
+  private static long createdAt(EtcdCluster etcd, String key) {
+    Matcher m = Pattern.compile("\"create_revision\":(\\d+)").matcher(etcd.etcdctl("get", key, "-w", "json"));
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  @Test
+  void afterALongOutageTheRestartedEtcdKeepsEveryRegistrationAndNoneDeletedMeanwhileComesBack() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(2));
+    a.registerOwn(service("app", "app-1", 1)).block(WAIT);
+    a.registerOwn(service("app", "app-2", 2)).block(WAIT);
+    long created = createdAt(etcd, "/micro-registry/app/app-1");
+    assertThat(created).isPositive();
+
+    etcd.stop(0);
+    // long enough for gRPC to wait about 10 s between tries to reconnect, far beyond the TTL of 2 s
+    holdsFor(Duration.ofSeconds(20), () -> assertThat(ids(a, "app")).containsExactly("app-1", "app-2"));
+    etcd.restart(0);
+    // an operator deletes one the moment etcd is back, before a has heard from etcd again
+    etcd.etcdctl("del", "/micro-registry/app/app-2");
+    await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "app")).containsExactly("app-1"));
+    // etcd gives a's lease a fresh TTL when it comes back: the key must never have left etcd (had the
+    // lease expired, app-1 would be back, but created anew, after others saw it go, and the lease's
+    // expiry would look like the delete of app-2, which a would then undo)
+    holdsFor(Duration.ofSeconds(4), () -> {
+      assertThat(createdAt(etcd, "/micro-registry/app/app-1")).as("app-1's create revision").isEqualTo(created);
+      assertThat(createdAt(etcd, "/micro-registry/app/app-2")).as("app-2, deleted on purpose").isZero();
+    });
   }
 
   @Test
