@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback TCP forwarder to put between a client and a server so a test can cut the network:
@@ -23,6 +24,7 @@ public final class TcpProxy implements AutoCloseable {
   private final String targetHost;
   private final int targetPort;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
+  private final AtomicInteger refused = new AtomicInteger();
   private volatile boolean cut;
   private volatile boolean closed;
 
@@ -60,6 +62,11 @@ public final class TcpProxy implements AutoCloseable {
     cut = false;
   }
 
+  /** Connections refused while cut so far: a client's tries to connect. */
+  public int refused() {
+    return refused.get();
+  }
+
   @Override
   public void close() {
     closed = true;
@@ -74,6 +81,7 @@ public final class TcpProxy implements AutoCloseable {
         if (cut) {
           client.setSoLinger(true, 0);
           closeQuietly(client);
+          refused.incrementAndGet();
           continue;
         }
         Socket server = new Socket();

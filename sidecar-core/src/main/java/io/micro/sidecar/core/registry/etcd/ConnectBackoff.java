@@ -5,6 +5,7 @@ import io.grpc.ManagedChannel;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,25 +17,28 @@ import org.slf4j.LoggerFactory;
  * two minutes, and in that wait every call fails at once. So once etcd has been away for a while, a
  * sidecar would hear of its return up to two minutes late; by then etcd, which restarts every lease's
  * clock when it comes back, has expired this sidecar's leases and other sidecars have seen its
- * registrations go. The registry calls {@link #reset()} each time it tries etcd again while it is
- * away (jetcd restarts its keep-alive stream every half second, the registry's own tries are at most
- * {@link EtcdCache#RECONNECT_BACKOFF_MAX} apart), which makes gRPC try at once, at most once every
- * {@link #SPACING}: no more often than jetcd's own tries, however many callers.
+ * registrations go. The registry calls {@link #reset()} whenever a lease's keep-alive stream breaks
+ * (jetcd restarts it every half second while etcd is away) and each time it tries etcd again itself,
+ * which makes gRPC try at once, at most about once every {@link #SPACING} (give or take a fifth, so
+ * that sidecars cut off together do not all knock at once): about a second after etcd is back, a
+ * sidecar is connected, well within a lease's TTL, and while etcd is away each sidecar tries about
+ * once a second, as gRPC itself does in the first seconds.
  *
  * <p>jetcd 0.8 does not expose its channel, so it is reached by reflection, once; should a jetcd
  * upgrade move it, this logs once and does nothing, and gRPC's own schedule applies
- * ({@code EtcdRegistryIT.afterALongOutageTheRestartedEtcdKeepsEveryRegistrationAndNoneDeletedMeanwhileComesBack} then fails).
+ * ({@code EtcdRegistryIT.afterALongOutageTheRestartedEtcdKeepsEveryRegistrationAndNoneDeletedMeanwhileComesBack}
+ * then fails).
  * Thread-safe: {@link ManagedChannel#resetConnectBackoff()} may be called from any thread.
  */
 final class ConnectBackoff {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectBackoff.class);
 
-  static final Duration SPACING = Duration.ofMillis(500);
+  static final Duration SPACING = Duration.ofSeconds(1);
 
   private final ManagedChannel channel;
-  /** When gRPC was last told, on the JVM's clock: about real connections, not the registry's time. */
-  private final AtomicLong last = new AtomicLong(System.nanoTime() - SPACING.toNanos());
+  /** When gRPC may be told next, on the JVM's clock: about real connections, not the registry's time. */
+  private final AtomicLong next = new AtomicLong(System.nanoTime());
 
   private ConnectBackoff(ManagedChannel channel) {
     this.channel = channel;
@@ -57,12 +61,13 @@ final class ConnectBackoff {
 
   /**
    * gRPC tries to connect now if it is waiting to; nothing if it is connected or connecting, or if it
-   * was told to less than {@link #SPACING} ago. Any thread.
+   * was told to less than about {@link #SPACING} ago. Any thread.
    */
   void reset() {
     long now = System.nanoTime();
-    long before = last.get();
-    if (channel != null && now - before >= SPACING.toNanos() && last.compareAndSet(before, now)) {
+    long due = next.get();
+    long spacing = (long) (SPACING.toNanos() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+    if (channel != null && now - due >= 0 && next.compareAndSet(due, now + spacing)) {
       channel.resetConnectBackoff();
     }
   }

@@ -93,8 +93,12 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   private final Duration defaultTtl;
   /** etcd key → registration; loop only. */
   private final Map<String, Own> own = new HashMap<>();
-  /** lease → how many of our keys ride on it; loop only. One registration's nodes share one lease. */
-  private final Map<Long, Integer> leaseUsers = new HashMap<>();
+  /**
+   * lease → its keep-alive and how many of our keys ride on it; loop only. One registration's nodes
+   * share one lease, and a lease has one keep-alive whatever rides on it: jetcd keeps one entry per
+   * lease id, and closing any handle on it once its observers are gone drops whichever entry is there.
+   */
+  private final Map<Long, Held> leases = new HashMap<>();
   /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
   private final Map<String, Disposable> deleting = new HashMap<>();
   private final int retriedDeletes;
@@ -303,7 +307,6 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             o.revision = revision;
             o.lease = lease[0];
             hold(lease[0]);
-            o.keepAlive = client.getLeaseClient().keepAlive(lease[0], new LeaseObserver(o, lease[0]));
           }
           log.info("registered {} nodes of {} on lease {}", group.size(), service.name(), Long.toHexString(lease[0]));
         })
@@ -378,25 +381,22 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   /** Revokes every lease (deleting the keys) and stops keeping them alive. Blocks the caller up to the timeout. */
   @Override
   public void close() {
-    List<Long> leases = Mono.fromCallable(() -> {
+    List<Long> revoked = Mono.fromCallable(() -> {
           closed = true;
           sweeper.dispose();
           deleting.values().forEach(Disposable::dispose);
           deleting.clear();
-          List<Long> ids = new ArrayList<>();
-          for (Own o : own.values()) {
-            o.stop();
-            if (o.lease != 0 && !ids.contains(o.lease)) {
-              ids.add(o.lease);
-            }
-          }
+          own.values().forEach(Own::stop);
           own.clear();
+          leases.values().forEach(held -> held.keepAlive.close());
+          List<Long> ids = new ArrayList<>(leases.keySet());
+          leases.clear();
           return ids;
         })
         .subscribeOn(loop)
         .block(CALL_TIMEOUT);
-    if (leases != null && !leases.isEmpty()) {
-      Flux.fromIterable(leases)
+    if (revoked != null && !revoked.isEmpty()) {
+      Flux.fromIterable(revoked)
           .flatMap(id -> Mono.fromFuture(() -> client.getLeaseClient().revoke(id)).timeout(CALL_TIMEOUT)
               .onErrorResume(e -> Mono.empty()))
           .then()
@@ -464,7 +464,6 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           }
           o.lease = granted.getID();
           hold(o.lease);
-          o.keepAlive = client.getLeaseClient().keepAlive(granted.getID(), new LeaseObserver(o, granted.getID()));
           return put(o, granted.getID());
         });
   }
@@ -614,7 +613,6 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     if (closed || o.pending != null) {
       return;
     }
-    o.stopKeepAlive();
     release(o.lease);
     o.lease = 0;
     o.pending = Mono.defer(() -> {
@@ -622,7 +620,6 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             return Mono.just(0L);
           }
           // each attempt starts clean: a lease an earlier attempt got before its put failed is let go
-          o.stopKeepAlive();
           release(o.lease);
           o.lease = 0;
           return establish(o);
@@ -664,19 +661,26 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1)));
   }
 
-  /** One more key on {@code lease}. On the loop. */
+  /** One more key on {@code lease}; the first one in starts keeping it alive. On the loop. */
   private void hold(long lease) {
     if (lease != 0) {
-      leaseUsers.merge(lease, 1, Integer::sum);
+      leases.computeIfAbsent(lease, Held::new).users++;
     }
   }
 
-  /** One key fewer on {@code lease}; the last one out revokes it. On the loop. */
+  /** One key fewer on {@code lease}; the last one out stops keeping it alive and revokes it. On the loop. */
   private void release(long lease) {
-    if (lease != 0 && leaseUsers.merge(lease, -1, Integer::sum) <= 0) {
-      leaseUsers.remove(lease);
+    Held held = lease == 0 ? null : leases.get(lease);
+    if (held != null && --held.users <= 0) {
+      leases.remove(lease);
+      held.keepAlive.close();
       revokeLater(lease);
     }
+  }
+
+  /** Our keys on {@code lease}, for what its keep-alive tells. On the loop. */
+  private List<Own> on(long lease) {
+    return own.values().stream().filter(o -> o.lease == lease).toList();
   }
 
   private void revokeLater(long lease) {
@@ -691,13 +695,36 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   }
 
 
-  /** Hears from jetcd's keep-alive stream about one lease and hands losses to the loop. */
+  /** One lease of ours: its one keep-alive, and how many of our keys ride on it. Loop only. */
+  private final class Held {
+    final long lease;
+    int users;
+    LeaseObserver observer;
+    CloseableClient keepAlive;
+
+    Held(long lease) {
+      this.lease = lease;
+      keepAlive();
+    }
+
+    /**
+     * Starts keeping the lease alive, or again once jetcd has given up on it. The handle jetcd gave up
+     * on is closed first: jetcd forgets a lease by its id when the last observer of an entry goes.
+     */
+    void keepAlive() {
+      if (keepAlive != null) {
+        keepAlive.close();
+      }
+      observer = new LeaseObserver(lease);
+      keepAlive = client.getLeaseClient().keepAlive(lease, observer);
+    }
+  }
+
+  /** Hears from jetcd's keep-alive stream about one lease and hands what matters to the loop. */
   private final class LeaseObserver implements StreamObserver<LeaseKeepAliveResponse> {
-    private final Own o;
     private final long lease;
 
-    LeaseObserver(Own o, long lease) {
-      this.o = o;
+    LeaseObserver(long lease) {
       this.lease = lease;
     }
 
@@ -710,9 +737,16 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     public void onError(Throwable t) {
       // A broken stream is restarted by jetcd (half a second later); only a lease etcd no longer knows is lost.
       if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
-        lost("etcd no longer knows it");
+        loop.schedule(() -> {
+          if (current()) {
+            for (Own o : on(lease)) {
+              log.warn("lease {} of {} lost (etcd no longer knows it); registering again", Long.toHexString(lease), o.key);
+              reassert(o);
+            }
+          }
+        });
       } else {
-        // the connection is gone: its return is not left to gRPC's growing wait, the lease's TTL is short
+        // the connection is gone: its return is not left to gRPC's growing wait, a lease's TTL may be short
         backoff.reset();
       }
     }
@@ -721,24 +755,21 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     public void onCompleted() {
       // jetcd heard nothing for a TTL and stopped keeping the lease alive: etcd away, restarted, or the
       // lease gone. Keep-alives go out again at once, so the lease is renewed the moment etcd answers
-      // (a restarted etcd gives every lease a fresh TTL, not more), and etcd says which it was.
+      // (a restarted etcd gives every lease one fresh TTL, no more), and etcd says which it was.
       loop.schedule(() -> {
-        if (own.get(o.key) == o && o.lease == lease && !closed) {
-          // closed first: jetcd forgets a lease by its id when its last observer goes
-          o.stopKeepAlive();
-          o.keepAlive = client.getLeaseClient().keepAlive(lease, new LeaseObserver(o, lease));
-          repair(o, "had no keep-alive answer within its TTL");
+        if (current()) {
+          leases.get(lease).keepAlive();
+          for (Own o : on(lease)) {
+            repair(o, "had no keep-alive answer within its TTL");
+          }
         }
       });
     }
 
-    private void lost(String why) {
-      loop.schedule(() -> {
-        if (own.get(o.key) == o && o.lease == lease && !closed) {
-          log.warn("lease {} of {} lost ({}); registering again", Long.toHexString(lease), o.key, why);
-          reassert(o);
-        }
-      });
+    /** Whether this is the keep-alive of a lease we hold, not one replaced or let go. On the loop. */
+    private boolean current() {
+      Held held = leases.get(lease);
+      return held != null && held.observer == this && !closed;
     }
   }
 
@@ -747,12 +778,12 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     final Duration ttl;
     volatile byte[] value;
     long deadline;
+    /** The lease the key rides on ({@link #leases}); 0 while it has none. */
     long lease;
     /** etcd revision of our last confirmed write of this key; 0 until the first one. */
     long revision;
     /** Puts of this key sent and not yet answered; loop only. A check of the key waits for them. */
     int writing;
-    CloseableClient keepAlive;
     Disposable pending;
 
     Own(String key, byte[] value, Duration ttl, long deadline) {
@@ -762,15 +793,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       this.deadline = deadline;
     }
 
-    void stopKeepAlive() {
-      if (keepAlive != null) {
-        keepAlive.close();
-        keepAlive = null;
-      }
-    }
-
+    /** Stops what is under way for the key (a check or re-assertion). */
     void stop() {
-      stopKeepAlive();
       if (pending != null) {
         pending.dispose();
         pending = null;

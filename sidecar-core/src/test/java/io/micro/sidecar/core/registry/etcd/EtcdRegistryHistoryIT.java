@@ -54,10 +54,11 @@ class EtcdRegistryHistoryIT {
   private static final int SIDECARS = 3;
   private static final int KEYS = 6;
   private static final Duration RUN = Duration.ofSeconds(40);
-  private static final Duration TTL = Duration.ofSeconds(3);
+  /** Long enough that cuts shorter than a TTL's two thirds less {@link #RENEWAL_LAG} are checked strictly. */
+  private static final Duration TTL = Duration.ofSeconds(9);
   private static final Duration OP_WAIT = Duration.ofSeconds(30);
   /** Up to how long after a sidecar's link to etcd is back its leases are renewed: see {@link #finalStates}. */
-  private static final Duration RENEWAL_LAG = Duration.ofMillis(1500);
+  private static final Duration RENEWAL_LAG = Duration.ofMillis(2500);
   private static final String NAME = "hist";
 
   @RegisterExtension
@@ -181,7 +182,7 @@ class EtcdRegistryHistoryIT {
     Random chaos = new Random(seed);
     while (System.nanoTime() < end) {
       TimeUnit.MILLISECONDS.sleep(500 + chaos.nextInt(2000));
-      long outage = 1000 + chaos.nextInt(5000);
+      long outage = 1000 + chaos.nextInt(9000);
       int fault = chaos.nextInt(3);
       if (fault == 0) {
         long from = System.nanoTime();
@@ -295,8 +296,8 @@ class EtcdRegistryHistoryIT {
       // a cut long enough for the owner's lease to expire, ending after the delete was asked, or just
       // before it, while the owner's repair was under way. A keep-alive goes out every third of the TTL,
       // and the first one after the link is back lands up to RENEWAL_LAG later: gRPC is told to
-      // reconnect at most half a second apart (ConnectBackoff), jetcd restarts its keep-alive stream
-      // half a second after an error and sends on half-second ticks
+      // reconnect at most 1.2 s apart (ConnectBackoff), jetcd restarts its keep-alive stream half a
+      // second after an error and sends on half-second ticks
       Op ownersLast = history.stream().filter(o -> o.sidecar() == owner(key)).reduce((a, b) -> b).orElse(null);
       long expiry = TTL.toNanos() * 2 / 3 - RENEWAL_LAG.toNanos();
       long repair = TTL.toNanos() + EtcdCache.RECONNECT_BACKOFF_MAX.toNanos();

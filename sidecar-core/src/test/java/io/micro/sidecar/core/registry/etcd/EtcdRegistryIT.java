@@ -264,23 +264,31 @@ class EtcdRegistryIT {
   @Test
   void afterALongOutageTheRestartedEtcdKeepsEveryRegistrationAndNoneDeletedMeanwhileComesBack() {
     EtcdCluster etcd = own(EtcdCluster.start(1));
-    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(2));
-    a.registerOwn(service("app", "app-1", 1)).block(WAIT);
-    a.registerOwn(service("app", "app-2", 2)).block(WAIT);
+    TcpProxy link = own(TcpProxy.to(etcd.endpoint(0)));
+    EtcdRegistry a = registry(List.of(link.address()), Duration.ofSeconds(4));
+    // two nodes in one registration: they share one lease
+    a.registerOwn(new Service("app", "", null, null, List.of(new Node("app-1", "127.0.0.1", 1, null),
+        new Node("app-2", "127.0.0.1", 2, null)))).block(WAIT);
     long created = createdAt(etcd, "/micro-registry/app/app-1");
     assertThat(created).isPositive();
 
     etcd.stop(0);
-    // long enough for gRPC to wait about 10 s between tries to reconnect, far beyond the TTL of 2 s
+    link.cut();
+    // long enough for gRPC to wait about 10 s between its own tries to reconnect, beyond the TTL of 4 s
     holdsFor(Duration.ofSeconds(20), () -> assertThat(ids(a, "app")).containsExactly("app-1", "app-2"));
     etcd.restart(0);
-    // an operator deletes one the moment etcd is back, before a has heard from etcd again
+    // an operator deletes one the moment etcd is back (which gives the lease a fresh TTL), before a can
+    // reach it; a's link comes back just after a try of a's, the worst moment for a reconnection left
+    // to gRPC's own wait
     etcd.etcdctl("del", "/micro-registry/app/app-2");
+    int tries = link.refused();
+    await().atMost(WAIT).until(() -> link.refused() > tries);
+    link.restore();
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "app")).containsExactly("app-1"));
-    // etcd gives a's lease a fresh TTL when it comes back: the key must never have left etcd (had the
-    // lease expired, app-1 would be back, but created anew, after others saw it go, and the lease's
-    // expiry would look like the delete of app-2, which a would then undo)
-    holdsFor(Duration.ofSeconds(4), () -> {
+    // the lease was renewed in time, so app-1 never left etcd (had the lease expired, app-1 would be
+    // back but created anew, after others saw it go, and the expiry would have looked like the delete
+    // of app-2, which a would then have undone); letting go of app-2 stopped no keep-alive of app-1's
+    holdsFor(Duration.ofSeconds(6), () -> {
       assertThat(createdAt(etcd, "/micro-registry/app/app-1")).as("app-1's create revision").isEqualTo(created);
       assertThat(createdAt(etcd, "/micro-registry/app/app-2")).as("app-2, deleted on purpose").isZero();
     });
