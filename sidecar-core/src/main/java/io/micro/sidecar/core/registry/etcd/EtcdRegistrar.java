@@ -306,6 +306,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             own.put(o.key, o);
             o.revision = revision;
             o.lease = lease[0];
+            o.writtenOn = lease[0];
             hold(lease[0]);
           }
           log.info("registered {} nodes of {} on lease {}", group.size(), service.name(), Long.toHexString(lease[0]));
@@ -481,6 +482,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         .doOnNext(revision -> {
           o.writing--;
           o.revision = Math.max(o.revision, revision);
+          o.writtenOn = lease;
           copy.wrote(o.key, value, revision);
           recheck(o);
         })
@@ -554,7 +556,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
    * Finds out, from etcd, why a key of ours is missing or its lease unheard of, and acts on it: puts it
    * back on a fresh lease when its lease is gone; keeps both when both are there (only the keep-alive
    * stream lost touch); lets it go when the lease lives but the key is gone or someone else's, which
-   * is a delete on purpose. Reads the key before the lease, so a lease seen alive was alive when the
+   * is a delete on purpose, unless no write of it on that lease ever landed (a put that failed while
+   * etcd was away, whose re-assertion waited for this check): then it is written. Reads the key before the lease, so a lease seen alive was alive when the
    * key was read, and its absence cannot be the lease's doing. Retries the reads until etcd answers.
    */
   private void repair(Own o, String why) {
@@ -587,12 +590,18 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           } else if (kv != null && kv.getLease() == lease) {
             // the keep-alives never stopped for long (LeaseObserver.onCompleted started them again)
             log.info("registration {} and its lease {} are still in etcd", o.key, Long.toHexString(lease));
+            o.writtenOn = lease;
             if (!Arrays.equals(kv.getValue().getBytes(), o.value)) {
               // re-registered with a new value while etcd was away, and that write did not land
               put(o, lease).subscribe(r -> { }, e -> { });
             } else {
               recheck(o);
             }
+          } else if (o.writtenOn != lease) {
+            // no write of it on this lease ever landed (it failed while etcd was away): nobody deleted it
+            log.info("registration {} never reached etcd on its lease {}; writing it again", o.key,
+                Long.toHexString(lease));
+            put(o, lease).subscribe(r -> { }, e -> { });
           } else {
             log.info("registration {} {} by someone else while its lease lives; no longer held", o.key,
                 kv == null ? "was deleted" : "was taken over");
@@ -782,6 +791,11 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     long lease;
     /** etcd revision of our last confirmed write of this key; 0 until the first one. */
     long revision;
+    /**
+     * The lease our last confirmed write of the key rode on; 0 until one. Only a key etcd had on its
+     * lease can have been deleted on purpose; one never written there is written again.
+     */
+    long writtenOn;
     /** Puts of this key sent and not yet answered; loop only. A check of the key waits for them. */
     int writing;
     Disposable pending;
