@@ -39,8 +39,8 @@ import java.util.random.RandomGenerator;
  *
  * <p><b>State.</b> Per node id, in a Caffeine cache on the injected ticker that forgets a node 10
  * minutes after it was last a candidate, so nodes that leave the registry do not accumulate. The
- * states of a {@link NodeSet}'s nodes are looked up once and kept on the set (looked up again once a
- * minute, which keeps them from being forgotten while used), so a selection from a set the registry
+ * states of a {@link NodeSet}'s nodes are looked up once and kept on the set (looked up again by about
+ * one selection in 256, which keeps them from being forgotten while used), so a selection from a set the registry
  * made when membership changed reads no cache and allocates nothing but its lease. A lease holds its
  * node's state directly, so ending it never looks anything up.
  *
@@ -51,8 +51,14 @@ final class LeastOutstandingSelector implements Selector {
 
   /** Node ids not seen as candidates for this long are forgotten. */
   static final Duration FORGET_AFTER = Duration.ofMinutes(10);
-  /** How long the states derived for a node set are used before they are looked up again. */
-  private static final long REFRESH_NANOS = Duration.ofMinutes(1).toNanos();
+  /**
+   * About one selection from a node set in 256 looks its states up again (when the clock's low bits
+   * are all zero), which keeps them from being forgotten while the set is used a few times a minute
+   * or more. Not a time limit on purpose: a branch taken only after an idle spell is one the JIT has
+   * never seen taken, and taking it throws away the compiled request path it was inlined into (each
+   * round of load after a minute's idle began with the whole path interpreted, then recompiled).
+   */
+  private static final long REFRESH_MASK = 255;
 
   private final Ticker ticker;
   private final RandomGenerator random;
@@ -161,14 +167,14 @@ final class LeastOutstandingSelector implements Selector {
    * minute, which also tells the cache of states that these nodes are still candidates.
    */
   private NodeState[] states(NodeSet candidates, long now) {
-    if (candidates.selection() instanceof Prepared p && p.selector == this && now - p.at < REFRESH_NANOS) {
+    if (candidates.selection() instanceof Prepared p && p.selector == this && (now & REFRESH_MASK) != 0) {
       return p.states;
     }
     NodeState[] derived = new NodeState[candidates.size()];
     for (int i = 0; i < derived.length; i++) {
       derived[i] = states.get(candidates.get(i).id(), newState);
     }
-    candidates.selection(new Prepared(this, derived, now));
+    candidates.selection(new Prepared(this, derived));
     return derived;
   }
 
@@ -236,7 +242,7 @@ final class LeastOutstandingSelector implements Selector {
   }
 
   /** The states of a node set's nodes, as derived by one selector at {@code at}. */
-  private record Prepared(LeastOutstandingSelector selector, NodeState[] states, long at) {
+  private record Prepared(LeastOutstandingSelector selector, NodeState[] states) {
   }
 
   private final class NodeLease implements Lease {
