@@ -40,7 +40,8 @@ import java.util.random.RandomGenerator;
  * <p><b>State.</b> Per node id, in a Caffeine cache on the injected ticker that forgets a node 10
  * minutes after it was last a candidate, so nodes that leave the registry do not accumulate. The
  * states of a {@link NodeSet}'s nodes are looked up once and kept on the set (looked up again by about
- * one selection in 256, which keeps them from being forgotten while used), so a selection from a set the registry
+ * one selection in 256, which keeps them remembered while used; a state the cache forgot meanwhile is
+ * put back), so a selection from a set the registry
  * made when membership changed reads no cache and allocates nothing but its lease. A lease holds its
  * node's state directly, so ending it never looks anything up.
  *
@@ -52,13 +53,15 @@ final class LeastOutstandingSelector implements Selector {
   /** Node ids not seen as candidates for this long are forgotten. */
   static final Duration FORGET_AFTER = Duration.ofMinutes(10);
   /**
-   * About one selection from a node set in 256 looks its states up again (when the clock's low bits
-   * are all zero), which keeps them from being forgotten while the set is used a few times a minute
-   * or more. Not a time limit on purpose: a branch taken only after an idle spell is one the JIT has
-   * never seen taken, and taking it throws away the compiled request path it was inlined into (each
-   * round of load after a minute's idle began with the whole path interpreted, then recompiled).
+   * About one selection from a node set in 256 looks its states up again (when eight bits of the
+   * clock, counting in microseconds, are all zero), which keeps them in the cache while the set is used
+   * a few times a second or more; a set used more rarely may find a state forgotten, and puts the one
+   * it holds back, so the set keeps its nodes' counts. Not a time limit on
+   * purpose: a branch taken only after an idle spell is one the JIT has never seen taken, and taking it
+   * throws away the compiled request path it was inlined into (each round of load after a minute's
+   * idle began with the whole path interpreted, then recompiled).
    */
-  private static final long REFRESH_MASK = 255;
+  private static final long REFRESH_MASK = 255L << 10;
 
   private final Ticker ticker;
   private final RandomGenerator random;
@@ -167,12 +170,14 @@ final class LeastOutstandingSelector implements Selector {
    * minute, which also tells the cache of states that these nodes are still candidates.
    */
   private NodeState[] states(NodeSet candidates, long now) {
-    if (candidates.selection() instanceof Prepared p && p.selector == this && (now & REFRESH_MASK) != 0) {
-      return p.states;
+    NodeState[] prior = candidates.selection() instanceof Prepared p && p.selector == this ? p.states : null;
+    if (prior != null && (now & REFRESH_MASK) != 0) {
+      return prior;
     }
     NodeState[] derived = new NodeState[candidates.size()];
     for (int i = 0; i < derived.length; i++) {
-      derived[i] = states.get(candidates.get(i).id(), newState);
+      NodeState held = prior == null ? null : prior[i];
+      derived[i] = states.get(candidates.get(i).id(), held == null ? newState : id -> held);
     }
     candidates.selection(new Prepared(this, derived));
     return derived;

@@ -62,7 +62,7 @@ public final class TcpProxy implements AutoCloseable {
     cut = false;
   }
 
-  /** Connections refused while cut so far: a client's tries to connect. */
+  /** Connections accepted and reset at once while cut, so far: a client's tries to connect. */
   public int refused() {
     return refused.get();
   }

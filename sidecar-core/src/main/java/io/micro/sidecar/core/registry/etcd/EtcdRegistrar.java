@@ -34,6 +34,7 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -85,6 +86,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
    * lease are idempotent, and a lease granted twice expires on its own.
    */
   private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
+  /** In place of the work under way for a registration being replaced: nothing more is started for it. */
+  private static final Disposable REPLACED = Disposables.disposed();
 
   private final Client client;
   private final String prefix;
@@ -282,6 +285,9 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       if (old != null) {
         old.stop();
         release(old.lease);
+        // off its lease now, and left alone (no check, no re-assertion) until this registration replaces it
+        old.lease = 0;
+        old.pending = REPLACED;
       }
       group.add(new Own(key, encode(service, node), leaseTtl, deadline));
     }
@@ -299,11 +305,12 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         .publishOn(loop)
         .doOnNext(revision -> {
           done[0] = true;
+          if (closed) {
+            revokeLater(lease[0]);
+            return;
+          }
           for (Own o : group) {
-            if (own.get(o.key) != null && own.get(o.key) != o) {
-              own.get(o.key).stop();
-            }
-            own.put(o.key, o);
+            replace(o);
             o.revision = revision;
             o.lease = lease[0];
             o.writtenOn = lease[0];
@@ -317,8 +324,10 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
               service.name(), e.toString());
           revokeLater(lease[0]);
           for (Own o : group) {
-            own.put(o.key, o);
-            reassert(o);
+            if (!closed) {
+              replace(o);
+              reassert(o);
+            }
           }
         })
         .doOnCancel(() -> loop.schedule(() -> {
@@ -327,6 +336,16 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             revokeLater(lease[0]);
           }
         }));
+  }
+
+  /** {@code o} is now the registration of its key; whatever was is stopped and lets go of its lease. On the loop. */
+  private void replace(Own o) {
+    Own before = own.put(o.key, o);
+    if (before != null && before != o) {
+      before.stop();
+      release(before.lease);
+      before.lease = 0;
+    }
   }
 
   /** Deletes the keys of the nodes named; completes with the revision of the last delete. */
@@ -597,7 +616,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             } else {
               recheck(o);
             }
-          } else if (o.writtenOn != lease) {
+          } else if (kv == null && o.writtenOn != lease) {
             // no write of it on this lease ever landed (it failed while etcd was away): nobody deleted it
             log.info("registration {} never reached etcd on its lease {}; writing it again", o.key,
                 Long.toHexString(lease));
