@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -195,7 +196,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       Own old = own.remove(key);
       if (old != null) {
         old.stop();
-        release(old.lease);
+        detach(old);
         copy.unheld(key);
       }
       writes.add(new Own(key, encode(service, node), Duration.ZERO, Long.MAX_VALUE));
@@ -284,9 +285,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       Own old = own.get(key);
       if (old != null) {
         old.stop();
-        release(old.lease);
         // off its lease now, and left alone (no check, no re-assertion) until this registration replaces it
-        old.lease = 0;
+        detach(old);
         old.pending = REPLACED;
       }
       group.add(new Own(key, encode(service, node), leaseTtl, deadline));
@@ -312,9 +312,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           for (Own o : group) {
             replace(o);
             o.revision = revision;
-            o.lease = lease[0];
             o.writtenOn = lease[0];
-            hold(lease[0]);
+            attach(o, lease[0]);
           }
           log.info("registered {} nodes of {} on lease {}", group.size(), service.name(), Long.toHexString(lease[0]));
         })
@@ -343,8 +342,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     Own before = own.put(o.key, o);
     if (before != null && before != o) {
       before.stop();
-      release(before.lease);
-      before.lease = 0;
+      detach(before);
     }
   }
 
@@ -448,7 +446,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     }
     if (o != null) {
       o.stop();
-      release(o.lease);
+      detach(o);
     }
     Own fresh = new Own(key, value, leaseTtl, deadline);
     own.put(key, fresh);
@@ -482,8 +480,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             revokeLater(granted.getID());
             return Mono.just(0L);
           }
-          o.lease = granted.getID();
-          hold(o.lease);
+          attach(o, granted.getID());
           return put(o, granted.getID());
         });
   }
@@ -521,13 +518,10 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   private Mono<Long> remove(String key) {
     stopDeleting(key);
     Own o = own.remove(key);
-    long lease = 0;
     if (o != null) {
       o.stop();
-      lease = o.lease;
     }
     copy.unheld(key);
-    long held = lease;
     return detached(delete(key)
         .doOnNext(revision -> copy.erased(key, revision))
         .doOnError(e -> {
@@ -554,7 +548,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
                 }));
           }
         })
-        .doFinally(s -> release(held)));
+        // its lease is let go once the delete is answered (revoking a lease deletes its keys too)
+        .doFinally(s -> detach(o)));
   }
 
   private Mono<Long> delete(String key) {
@@ -626,7 +621,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
                 kv == null ? "was deleted" : "was taken over");
             own.remove(o.key);
             o.stop();
-            release(lease);
+            detach(o);
             copy.unheld(o.key);
           }
         }, e -> o.pending = null);
@@ -641,15 +636,13 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     if (closed || o.pending != null) {
       return;
     }
-    release(o.lease);
-    o.lease = 0;
+    detach(o);
     o.pending = Mono.defer(() -> {
           if (own.get(o.key) != o) {
             return Mono.just(0L);
           }
           // each attempt starts clean: a lease an earlier attempt got before its put failed is let go
-          release(o.lease);
-          o.lease = 0;
+          detach(o);
           return establish(o);
         })
         .retryWhen(untilEtcdAnswers())
@@ -689,26 +682,40 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1)));
   }
 
-  /** One more key on {@code lease}; the first one in starts keeping it alive. On the loop. */
-  private void hold(long lease) {
+  /** {@code o} rides on {@code lease} from now on; the first key on a lease starts keeping it alive. On the loop. */
+  private void attach(Own o, long lease) {
+    detach(o);
     if (lease != 0) {
-      leases.computeIfAbsent(lease, Held::new).users++;
+      o.lease = lease;
+      leases.computeIfAbsent(lease, Held::new).keys.add(o);
     }
   }
 
-  /** One key fewer on {@code lease}; the last one out stops keeping it alive and revokes it. On the loop. */
-  private void release(long lease) {
-    Held held = lease == 0 ? null : leases.get(lease);
-    if (held != null && --held.users <= 0) {
+  /**
+   * {@code o} rides on no lease from now on; the last key off a lease stops keeping it alive and revokes
+   * it. Lets go once however often it is called for the same lease. On the loop.
+   */
+  private void detach(Own o) {
+    if (o == null || o.lease == 0) {
+      return;
+    }
+    long lease = o.lease;
+    o.lease = 0;
+    Held held = leases.get(lease);
+    if (held != null && held.keys.remove(o) && held.keys.isEmpty()) {
       leases.remove(lease);
       held.keepAlive.close();
       revokeLater(lease);
     }
   }
 
-  /** Our keys on {@code lease}, for what its keep-alive tells. On the loop. */
+  /**
+   * Our registrations on {@code lease}, for what its keep-alive tells; not one being deregistered, which
+   * keeps its lease until etcd answers the delete. On the loop.
+   */
   private List<Own> on(long lease) {
-    return own.values().stream().filter(o -> o.lease == lease).toList();
+    Held held = leases.get(lease);
+    return held == null ? List.of() : held.keys.stream().filter(o -> own.get(o.key) == o).toList();
   }
 
   private void revokeLater(long lease) {
@@ -723,10 +730,11 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   }
 
 
-  /** One lease of ours: its one keep-alive, and how many of our keys ride on it. Loop only. */
+  /** One lease of ours: its one keep-alive, and our registrations that ride on it. Loop only. */
   private final class Held {
     final long lease;
-    int users;
+    /** By identity ({@link Own} keeps {@link Object#equals}): a new registration of a key is another. */
+    final Set<Own> keys = new HashSet<>();
     LeaseObserver observer;
     CloseableClient keepAlive;
 
