@@ -248,6 +248,11 @@ public final class LoopClient implements AutoCloseable {
     }
 
     void acquire(Exchange ex) {
+      if (closed) {
+        // nothing connects once the client is closed: its connections would outlive it
+        ex.fail(new ConnectException("sidecar stopping"));
+        return;
+      }
       for (Channel ch; (ch = idleChannels.pollLast()) != null; ) {
         idle.decrementAndGet();
         Link link = ch.attr(LINK).get();

@@ -131,6 +131,18 @@ class LoopClientIT {
   }
 
   @Test
+  void aCallAfterCloseIsNeverReachedAndOpensNoConnection() {
+    Channel caller = callerOn(loops.next());
+    client.close();
+
+    assertThatThrownBy(() -> call(caller, app.port(), "late", WAIT).block(WAIT))
+        .satisfies(e -> assertThat(Balancer.neverReached(e)).isTrue())
+        .hasMessageContaining("sidecar stopping");
+    assertThat(appConnections.get()).as("no connection to the app after close").isZero();
+    assertThat(client.stats().active() + client.stats().idle()).isZero();
+  }
+
+  @Test
   void theDeadlineRunsOnTheLoopAndTheAbandonedConnectionIsNotReused() {
     appDelay = Duration.ofSeconds(3);
     Channel caller = callerOn(loops.next());
