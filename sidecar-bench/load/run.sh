@@ -50,9 +50,9 @@ jar="$root/sidecar-server/target/micro.jar"
 # on its own, then a start as every later one is
 start_ns=$(date +%s%N)
 MICRO_JAR=$jar "$root/bin/micro" sidecar --address=127.0.0.1:$rpc_port > "$work/sidecar-first.log" 2>&1 & first_pid=$!
-# polled every 10 ms: curl run back to back takes one of this machine's two cores from the starting JVM
-# (about 0.1 s of a 1.3 s start, six interleaved pairs on 2026-12-01), which no user's start pays
-until curl -sf -o /dev/null "http://127.0.0.1:$rpc_port/registry"; do sleep 0.01; done
+# polled every 10 ms without a process per poll (await_200): a curl per poll took 0.3-0.5 s of CPU from
+# the starting JVM on this machine's two cores, which no user's start pays
+await_200 "$rpc_port"
 first_build_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 kill $first_pid; wait $first_pid 2>/dev/null || true
 # five starts as every later one is (one start alone moves by a few hundred ms on this machine): the
@@ -61,7 +61,7 @@ starts=()
 for i in 1 2 3 4 5; do
   start_ns=$(date +%s%N)
   MICRO_JAR=$jar "$root/bin/micro" sidecar --address=127.0.0.1:$rpc_port > "$work/sidecar-rpc.log" 2>&1 & rpc_pid=$!
-  until curl -sf -o /dev/null "http://127.0.0.1:$rpc_port/registry"; do sleep 0.01; done
+  await_200 "$rpc_port"
   starts+=($(( ($(date +%s%N) - start_ns) / 1000000 )))
   if [ $i -lt 5 ]; then kill $rpc_pid; wait $rpc_pid 2>/dev/null || true; fi
 done
@@ -230,7 +230,7 @@ for r in "${results[@]}"; do
   ratio=$(awk -v a="$rps" -v b="$haproxy_rps" 'BEGIN { printf "%.2f", a / b }')
   table+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $us | $errors |"
 done
-summary="Sidecar (/rpc one) RSS: idle $((rss_idle_kb / 1024)) MiB, after the throughput runs $((rss_load_kb / 1024)) MiB, under 1,000 requests/s $((rss_fixed_kb / 1024)) MiB; proxy-handler sidecar after the throughput runs $((rss_proxy_kb / 1024)) MiB. Start to first answer (bin/micro with a built jar, process start to the first 200, polled every 10 ms): ${first_answer_ms} ms, the median of five starts (${all_starts} ms); the first start after a build, which records the class-data archive, ${first_build_ms} ms."
+summary="Sidecar (/rpc one) RSS: idle $((rss_idle_kb / 1024)) MiB, after the throughput runs $((rss_load_kb / 1024)) MiB, under 1,000 requests/s $((rss_fixed_kb / 1024)) MiB; proxy-handler sidecar after the throughput runs $((rss_proxy_kb / 1024)) MiB. Start to first answer (bin/micro with a built jar, process start to the first 200, polled every 10 ms by the shell itself, no process per poll): ${first_answer_ms} ms, the median of five starts (${all_starts} ms); the first start after a build, which records the class-data archive, ${first_build_ms} ms."
 
 echo
 echo "Machine: $machine"

@@ -5,6 +5,28 @@
 #     $haproxy_port.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# await_200 PORT: returns once GET /registry on 127.0.0.1:PORT answers 200, polling every 10 ms with the
+# shell's own builtins (/dev/tcp, read -t as the pause): no process per poll. A curl per poll with a sleep
+# between took 0.3-0.5 s of CPU from a starting JVM on this machine's two cores (2026-12-02, six
+# interleaved starts each: 1.10-1.62 s polled with curl, 0.72-1.02 s polled so, 0.74-1.00 s polled from
+# inside one Python process that started the sidecar).
+await_200() {
+  local port=$1 line tick c
+  exec {tick}<> <(:)
+  while :; do
+    if exec {c}<>"/dev/tcp/127.0.0.1/$port"; then
+      printf 'GET /registry HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&"$c"
+      line=
+      IFS= read -r -t 2 line <&"$c" || true
+      exec {c}<&-
+      if [[ $line == "HTTP/1.1 200"* ]]; then
+        break
+      fi
+    fi 2>/dev/null
+    read -r -t 0.01 -u "$tick" || true
+  done
+  exec {tick}<&-
+}
 wait_port() { for _ in $(seq 1 200); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
 
 start_servers() {
