@@ -53,8 +53,8 @@ first_start="the first start after a build, which records the class-data archive
 [ "${jar%.jar}.jsa" -nt "$jar" ] && first_start="a first start (this jar's class-data archive was already recorded)"
 start_ns=$(date +%s%N)
 MICRO_JAR=$jar "$root/bin/micro" sidecar --address=127.0.0.1:$rpc_port > "$work/sidecar-first.log" 2>&1 & first_pid=$!
-# polled every 10 ms without a process per poll (await_200): a curl per poll took 0.3-0.5 s of CPU from
-# the starting JVM on this machine's two cores, which no user's start pays
+# polled every 10 ms without a process per poll (await_200): a curl per poll (about 24 ms of CPU each)
+# delayed the start by 0.3-0.5 s on this machine's two cores, which no user's start pays
 await_200 "$rpc_port"
 first_build_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 kill $first_pid; wait $first_pid 2>/dev/null || true

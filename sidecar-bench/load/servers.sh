@@ -6,8 +6,8 @@
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # await_200 PORT: returns once GET /registry on 127.0.0.1:PORT answers 200, polling every 10 ms with the
-# shell's own builtins (/dev/tcp, read -t as the pause): no process per poll. A curl per poll with a sleep
-# between took 0.3-0.5 s of CPU from a starting JVM on this machine's two cores (2026-12-02, six
+# shell's own builtins (/dev/tcp, read -t as the pause): no process per poll. A curl per poll (about 24 ms
+# of CPU each) with a sleep between delayed a start by 0.3-0.5 s on this machine's two cores (2026-12-02, six
 # interleaved starts each: 1.10-1.62 s polled with curl, 0.72-1.02 s polled so, 0.74-1.00 s polled from
 # inside one Python process that started the sidecar).
 await_200() {

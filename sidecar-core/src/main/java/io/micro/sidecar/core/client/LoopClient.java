@@ -121,11 +121,21 @@ public final class LoopClient implements AutoCloseable {
   private Exchange start(Channel caller, String host, int port, boolean streaming, long deadlineAt, Exchange ex) {
     EventLoop loop = caller.eventLoop();
     if (loop.inEventLoop()) {
-      ex.start(pool(loop, caller.getClass(), host, port, streaming), deadlineAt);
+      begin(loop, caller.getClass(), host, port, streaming, deadlineAt, ex);
     } else {
-      loop.execute(() -> ex.start(pool(loop, caller.getClass(), host, port, streaming), deadlineAt));
+      loop.execute(() -> begin(loop, caller.getClass(), host, port, streaming, deadlineAt, ex));
     }
     return ex;
+  }
+
+  /** On {@code loop}: {@code ex} goes to its node's pool, unless this client is closed (nothing may connect then). */
+  private void begin(EventLoop loop, Class<? extends Channel> type, String host, int port, boolean streaming,
+                     long deadlineAt, Exchange ex) {
+    if (closed) {
+      ex.fail(new ConnectException("sidecar stopping"));
+    } else {
+      ex.start(pool(loop, type, host, port, streaming), deadlineAt);
+    }
   }
 
   /**
@@ -248,11 +258,6 @@ public final class LoopClient implements AutoCloseable {
     }
 
     void acquire(Exchange ex) {
-      if (closed) {
-        // nothing connects once the client is closed: its connections would outlive it
-        ex.fail(new ConnectException("sidecar stopping"));
-        return;
-      }
       for (Channel ch; (ch = idleChannels.pollLast()) != null; ) {
         idle.decrementAndGet();
         Link link = ch.attr(LINK).get();

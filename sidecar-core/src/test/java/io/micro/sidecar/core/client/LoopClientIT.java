@@ -140,6 +140,7 @@ class LoopClientIT {
         .hasMessageContaining("sidecar stopping");
     assertThat(appConnections.get()).as("no connection to the app after close").isZero();
     assertThat(client.stats().active() + client.stats().idle()).isZero();
+    assertThat(client.stats().pools()).as("no pool made for it either").isZero();
   }
 
   @Test
