@@ -41,11 +41,16 @@ public final class JsonRpcCodec {
    * @return a new buffer from {@code alloc}, owned by the caller
    */
   public static ByteBuf encodeRequest(ByteBufAllocator alloc, String method, byte[] request) {
+    return encodeRequest(alloc, method, request, 0, request.length);
+  }
+
+  /** As {@link #encodeRequest(ByteBufAllocator, String, byte[])} with {@code length} bytes of {@code request} from {@code offset}. */
+  public static ByteBuf encodeRequest(ByteBufAllocator alloc, String method, byte[] request, int offset, int length) {
     Objects.requireNonNull(request, "request");
     byte[] quoted = quote(method);
-    ByteBuf out = alloc.buffer(envelopeSize(quoted, request.length));
+    ByteBuf out = alloc.buffer(envelopeSize(quoted, length));
     return out.writeBytes(METHOD_PREFIX).writeBytes(quoted).writeBytes(PARAMS_PREFIX)
-        .writeBytes(request).writeBytes(SUFFIX);
+        .writeBytes(request, offset, length).writeBytes(SUFFIX);
   }
 
   /**

@@ -14,6 +14,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -44,7 +45,6 @@ public final class RpcClient {
 
   private static final String TRANSPORT_ID = "go.micro.client.transport";
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-  private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
   private final LoopClient calls;
   private final Balancer balancer;
@@ -74,8 +74,8 @@ public final class RpcClient {
     Call call = new Call(request, appErrorId, done);
     Disposable under;
     if (request.address() == null) {
-      under = balancer.call(request.service(), (node, answer) -> attempt(caller, node.target().host(),
-          node.target().port(), request, incoming, deadlineAt, answer), r -> r.status.code() >= 500, call);
+      under = balancer.call(request.service(), (node, answer) -> attempt(caller, node.target(), request, incoming,
+          deadlineAt, answer), r -> r.status.code() >= 500, call);
     } else {
       HostPort to;
       try {
@@ -84,7 +84,7 @@ public final class RpcClient {
         call.failed(RpcException.badRequest("invalid address: " + e.getMessage()));
         return call;
       }
-      under = attempt(caller, to.host(), to.port(), request, incoming, deadlineAt, call);
+      under = attempt(caller, to, request, incoming, deadlineAt, call);
     }
     call.started(under);
     return call;
@@ -101,15 +101,16 @@ public final class RpcClient {
    * out in one write; the answer comes back whole and is judged there, its buffer released at once.
    * The deadline runs on the loop's timer.
    */
-  private Disposable attempt(Channel caller, String host, int port, RpcRequest request, HttpHeaders incoming,
+  private Disposable attempt(Channel caller, HostPort to, RpcRequest request, HttpHeaders incoming,
                              long deadlineAt, Callback<AppResponse> done) {
-    String authority = authority(host, port);
-    return calls.exchange(caller, host, port, alloc -> {
+    String authority = authority(to.host(), to.port());
+    return calls.exchange(caller, to.host(), to.port(), alloc -> {
       ByteBuf body = request.proto()
           ? ProtoRpcCodec.encodeRequest(alloc, request.method(), request.request())
-          : JsonRpcCodec.encodeRequest(alloc, request.method(), request.request());
+          : JsonRpcCodec.encodeRequest(alloc, request.method(), request.bytes(), request.offset(), request.length());
       // names are ours or came through Netty's decoder, which validated them: not validated again
-      FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body, HEADERS, TRAILERS);
+      FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/", body,
+          HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
       HttpHeaders h = r.headers();
       AppConnections.forward(incoming, h);
       // go-micro's HTTP transport names the codec by content type: JSON-RPC, or proto-rpc as octet-stream

@@ -53,7 +53,8 @@ public final class RpcRequestCodec {
     String service = null;
     String method = null;
     String address = null;
-    byte[] request = null;
+    int from = -1;
+    int to = -1;
     String requestText = null;
     try (JsonParser p = JsonSlices.FACTORY.createParser(body)) {
       JsonSlices.rejectNul(body, 0, body.length);
@@ -77,10 +78,12 @@ public final class RpcRequestCodec {
         } else if ("request".equalsIgnoreCase(key)) {
           if (v == JsonToken.VALUE_STRING) {
             requestText = p.getText();
-            request = null;
+            from = -1;
           } else {
+            // the value stays where it is in the body: the call writes it from there
             long range = JsonSlices.skipValue(p);
-            request = Arrays.copyOfRange(body, JsonSlices.start(range), JsonSlices.end(range));
+            from = JsonSlices.start(range);
+            to = JsonSlices.end(range);
             requestText = null;
           }
         } else {
@@ -96,10 +99,12 @@ public final class RpcRequestCodec {
       throw RpcException.badRequest("invalid request body: " + JsonSlices.reason(e));
     }
     checkServiceAndMethod(service, method);
+    address = emptyToNull(address);
     if (requestText != null) {
-      request = requestFromString(requestText);
+      return new RpcRequest(service, method, address, requestFromString(requestText));
     }
-    return new RpcRequest(service, method, emptyToNull(address), request == null ? NULL : request);
+    return from < 0 ? new RpcRequest(service, method, address, NULL)
+        : new RpcRequest(service, method, address, body, from, to - from, false);
   }
 
   /**

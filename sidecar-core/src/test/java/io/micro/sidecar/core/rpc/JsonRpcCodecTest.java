@@ -70,6 +70,17 @@ class JsonRpcCodecTest {
   }
 
   @Test
+  void encodesARangeOfAnArrayAsThatValueAlone() {
+    ByteBuf out = JsonRpcCodec.encodeRequest(ALLOC, "A.B", utf8("{\"request\":[42],\"x\":1}"), 11, 4);
+    try {
+      assertThat(text(out)).isEqualTo("{\"method\":\"A.B\",\"params\":[[42]],\"id\":0}");
+      assertThat(out.readableBytes()).isEqualTo(out.capacity());
+    } finally {
+      out.release();
+    }
+  }
+
+  @Test
   void encodesFromABufferWithoutConsumingOrReleasingIt() {
     ByteBuf request = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(utf8("xx42"));
     request.skipBytes(2);

@@ -288,4 +288,15 @@ class RpcRequestCodecTest {
     assertThat(a).isNotEqualTo(new RpcRequest("s", "m", "h:1", utf8("{}")));
     assertThat(a.toString()).isEqualTo("RpcRequest[service=s, method=m, address=null, request={}]");
   }
+
+  @Test
+  void aJsonBodysRequestIsItsValueInPlaceComparingAsTheValueAlone() {
+    byte[] body = utf8("{\"service\":\"s\",\"request\": {\"a\": [1, 2]} ,\"method\":\"m\"}");
+    RpcRequest r = RpcRequestCodec.fromJson(body);
+    assertThat(r.bytes()).isSameAs(body);
+    assertThat(new String(r.request(), StandardCharsets.UTF_8)).isEqualTo("{\"a\": [1, 2]}");
+    RpcRequest copied = new RpcRequest("s", "m", null, utf8("{\"a\": [1, 2]}"));
+    assertThat(r).isEqualTo(copied).hasSameHashCodeAs(copied);
+    assertThat(r.toString()).isEqualTo("RpcRequest[service=s, method=m, address=null, request={\"a\": [1, 2]}]");
+  }
 }

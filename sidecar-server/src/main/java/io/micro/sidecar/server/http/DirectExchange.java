@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -35,10 +36,10 @@ abstract class DirectExchange {
   private static final byte[] EMPTY = new byte[0];
   /**
    * Headers of the messages this path makes: every name is a constant or came through a Netty decoder,
-   * which validated it, so they are not validated again.
+   * which validated it, so they are not validated again. The messages have no trailers: they share
+   * {@link EmptyHttpHeaders#INSTANCE}.
    */
   static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-  static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
   final DirectPath path;
   final ChannelHandlerContext ctx;
@@ -170,7 +171,7 @@ abstract class DirectExchange {
     }
     ended = true;
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes),
-        HEADERS, TRAILERS);
+        HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     HttpHeaders h = res.headers();
     path.guard.cors(headers, h);
     if (contentType != null) {

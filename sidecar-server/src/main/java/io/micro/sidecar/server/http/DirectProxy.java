@@ -1,16 +1,18 @@
 package io.micro.sidecar.server.http;
 
-import io.micro.sidecar.core.metrics.CallObserver;
-import io.micro.sidecar.core.metrics.CallOutcome;
-import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.client.Balancer;
 import io.micro.sidecar.core.client.Callback;
 import io.micro.sidecar.core.client.LoopClient;
+import io.micro.sidecar.core.config.HostPort;
+import io.micro.sidecar.core.metrics.CallObserver;
+import io.micro.sidecar.core.metrics.CallOutcome;
+import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.rpc.RpcException;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -55,14 +57,16 @@ final class DirectProxy extends DirectExchange implements LoopClient.Receiver, C
   @Override
   void dispatch(byte[] body) {
     long deadlineAt = System.nanoTime() + path.deadline.toNanos();
-    call = path.balancer.call(service, (node, head) -> path.loopClient.stream(ctx.channel(), node.target().host(),
-            node.target().port(), alloc -> request(node, body), deadlineAt, this, head),
-        head -> head.status().code() >= 500, this);
+    call = path.balancer.call(service, (node, head) -> {
+      HostPort to = node.target();
+      return path.loopClient.stream(ctx.channel(), to.host(), to.port(), alloc -> request(node, body), deadlineAt, this,
+          head);
+    }, head -> head.status().code() >= 500, this);
   }
 
   private FullHttpRequest request(Node node, byte[] body) {
     FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.wrappedBuffer(body),
-        HEADERS, TRAILERS);
+        HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     HttpHeaders to = r.headers();
     ProxyHandler.forwardedHeaders(headers, (InetSocketAddress) ctx.channel().remoteAddress(),
         ctx.pipeline().get(SslHandler.class) != null ? "https" : "http", to);
