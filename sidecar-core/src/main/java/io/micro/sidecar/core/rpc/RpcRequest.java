@@ -30,7 +30,7 @@ public record RpcRequest(String service, String method, String address, byte[] b
 
   /** A call whose request is all of {@code request}. */
   public RpcRequest(String service, String method, String address, byte[] request, boolean proto) {
-    this(service, method, address, request, 0, request.length, proto);
+    this(service, method, address, request, 0, Objects.requireNonNull(request, "request").length, proto);
   }
 
   /** A JSON-RPC call whose request is all of {@code request}. */
