@@ -361,8 +361,8 @@ class BrokerIT {
    *
    * <p>The publisher stays at most {@link #AHEAD} messages (3 MB) ahead of the slowest of its readers
    * (the reader and its own subscription): a reader that falls 8 MiB behind is cut off as a slow
-   * consumer, as it should be, and on a busy machine the test's own readers can (CI saw the publisher's
-   * subscription cut so). The stalled subscriber still passes its limit: 20 MB go its way.
+   * consumer, as it should be, and on a busy machine the test's own readers can (CI once saw a second
+   * subscriber cut so, by its port the publisher's own). The stalled subscriber still passes its limit: 20 MB go its way.
    */
   @Test
   void aBurstReachesAReaderWholeWhileAStalledSubscriberIsCutOff() throws Exception {
