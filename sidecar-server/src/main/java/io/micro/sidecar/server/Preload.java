@@ -5,8 +5,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs, on the second core, the slowest static initialisers of a sidecar's start while the main thread
- * is still building and parsing the command line (picocli's reflection, a quarter of the start): the
- * main thread would otherwise run them one after the other once the flags are read. The command line
+ * reads the command line and builds the configuration (and, while the JVM is cold, runs beside the JIT's
+ * threads): the main thread would otherwise run them one after the other once the flags are read. The command line
  * uses none of these libraries, and the main thread waits for this thread before it starts the
  * sidecar, so none of them is initialised from both threads at once. docs/benchmarks.md, "Start", has
  * what it saves.

@@ -1,6 +1,5 @@
 package io.micro.sidecar.server.cli;
 
-import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine;
 
@@ -17,18 +16,12 @@ final class EnvDefaults implements CommandLine.IDefaultValueProvider {
     this.env = env;
   }
 
-  /** The environment variable that stands in for {@code option} of {@code command}. */
-  static String variable(String command, String option) {
-    String flag = option.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
-    return command.equals("micro") ? "MICRO_" + flag : "MICRO_" + command.toUpperCase(Locale.ROOT) + "_" + flag;
-  }
-
   @Override
   public String defaultValue(CommandLine.Model.ArgSpec arg) {
     if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.usageHelp() || option.versionHelp()) {
       return null;
     }
-    String value = env.get(variable(arg.command().name(), option.longestName()));
+    String value = env.get(Flag.variable(arg.command().name(), option.longestName()));
     return value == null || value.isEmpty() ? null : value;
   }
 }

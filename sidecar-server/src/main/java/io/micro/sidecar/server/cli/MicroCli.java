@@ -3,6 +3,7 @@ package io.micro.sidecar.server.cli;
 import io.micro.sidecar.core.config.SidecarConfig;
 import java.io.PrintWriter;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.ToIntFunction;
 import java.util.stream.Collectors;
@@ -16,7 +17,7 @@ import picocli.CommandLine;
 public final class MicroCli {
 
   /** Every command's name. */
-  static final Set<String> COMMANDS = Stream.concat(Stream.of(SidecarCommand.NAME), ProxyCommands.NAMES.stream())
+  static final Set<String> COMMANDS = Stream.concat(Stream.of(SidecarFlags.COMMAND), ProxyCommands.NAMES.stream())
       .collect(Collectors.toUnmodifiableSet());
 
   private MicroCli() {}
@@ -27,9 +28,30 @@ public final class MicroCli {
    */
   public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err,
                         ToIntFunction<SidecarConfig> sidecar) {
-    MicroCommand micro = new MicroCommand();
-    CommandLine cli = ProxyCommands.addTo(new CommandLine(micro)
-        .addSubcommand(new SidecarCommand(micro, sidecar)), startsSidecar(args))
+    OriginalFlags.Scan scan;
+    try {
+      scan = OriginalFlags.scan(args, COMMANDS);
+    } catch (IllegalArgumentException e) {
+      err.println("micro: " + e.getMessage());
+      return 2;
+    }
+    if (!scan.ignored().isEmpty()) {
+      err.println("micro: ignoring flags of the original micro that mean nothing here: " + String.join(", ", scan.ignored()));
+    }
+    boolean sidecarOnly = startsSidecar(args);
+    if (sidecarOnly) {
+      Optional<SidecarConfig> config = LaunchLine.read(scan.args(), env);
+      if (config.isPresent()) {
+        return sidecar.applyAsInt(config.get());
+      }
+    }
+    return picocli(scan.args(), env, out, err, sidecar, sidecarOnly);
+  }
+
+  /** Reads {@code args} with picocli's model of every command (of {@code micro sidecar} alone when {@code sidecarOnly}) and runs the command. */
+  static int picocli(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err,
+                     ToIntFunction<SidecarConfig> sidecar, boolean sidecarOnly) {
+    CommandLine cli = ProxyCommands.addTo(MicroCommand.create(sidecar), sidecarOnly)
         .setDefaultValueProvider(new EnvDefaults(env))
         .setOut(out)
         .setErr(err)
@@ -42,17 +64,7 @@ public final class MicroCli {
           err.println("micro: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
           return 1;
         });
-    OriginalFlags.Scan scan;
-    try {
-      scan = OriginalFlags.scan(args, COMMANDS);
-    } catch (IllegalArgumentException e) {
-      err.println("micro: " + e.getMessage());
-      return 2;
-    }
-    if (!scan.ignored().isEmpty()) {
-      err.println("micro: ignoring flags of the original micro that mean nothing here: " + String.join(", ", scan.ignored()));
-    }
-    return cli.execute(scan.args());
+    return cli.execute(args);
   }
 
   /**
@@ -63,14 +75,14 @@ public final class MicroCli {
   public static boolean startsSidecar(String[] args) {
     for (String arg : args) {
       if (!(arg.startsWith("-") && arg.contains("="))) {
-        return arg.equals(SidecarCommand.NAME);
+        return arg.equals(SidecarFlags.COMMAND);
       }
     }
     return false;
   }
 
   private static String hint(CommandLine.ParameterException e) {
-    if (e instanceof CommandLine.UnmatchedArgumentException && e.getCommandLine().getCommandName().equals(SidecarCommand.NAME)) {
+    if (e instanceof CommandLine.UnmatchedArgumentException && e.getCommandLine().getCommandName().equals(SidecarFlags.COMMAND)) {
       return " (global flags such as --registry go before 'sidecar'; see 'micro --help')";
     }
     if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine().getParent() != null) {

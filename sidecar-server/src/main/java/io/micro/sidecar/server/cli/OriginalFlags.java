@@ -64,6 +64,6 @@ final class OriginalFlags {
     for (; i < args.length; i++) {
       kept.add(args[i]);
     }
-    return new Scan(kept.toArray(String[]::new), ignored);
+    return new Scan(kept.toArray(new String[0]), ignored);
   }
 }

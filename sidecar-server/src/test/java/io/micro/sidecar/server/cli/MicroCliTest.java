@@ -40,9 +40,7 @@ class MicroCliTest {
   @Test
   void theCommandNamesMicroCliKnowsAreTheCommandsItHas() {
     // 'micro sidecar' is parsed without the CLI-only commands, so the names must be right without them
-    MicroCommand micro = new MicroCommand();
-    CommandLine full = ProxyCommands.addTo(new CommandLine(micro)
-        .addSubcommand(new SidecarCommand(micro, c -> 0)), false);
+    CommandLine full = ProxyCommands.addTo(MicroCommand.create(c -> 0), false);
     assertThat(full.getSubcommands().keySet()).containsExactlyInAnyOrderElementsOf(MicroCli.COMMANDS);
   }
 
@@ -344,10 +342,10 @@ class MicroCliTest {
 
   @Test
   void environmentNamesFollowTheContract() {
-    assertThat(EnvDefaults.variable("micro", "--registry_address")).isEqualTo("MICRO_REGISTRY_ADDRESS");
-    assertThat(EnvDefaults.variable("micro", "--enable_tls")).isEqualTo("MICRO_ENABLE_TLS");
-    assertThat(EnvDefaults.variable("sidecar", "--server_name")).isEqualTo("MICRO_SIDECAR_SERVER_NAME");
-    assertThat(EnvDefaults.variable("sidecar", "--healthcheck_url")).isEqualTo("MICRO_SIDECAR_HEALTHCHECK_URL");
+    assertThat(Flag.variable("micro", "--registry_address")).isEqualTo("MICRO_REGISTRY_ADDRESS");
+    assertThat(Flag.variable("micro", "--enable_tls")).isEqualTo("MICRO_ENABLE_TLS");
+    assertThat(Flag.variable("sidecar", "--server_name")).isEqualTo("MICRO_SIDECAR_SERVER_NAME");
+    assertThat(Flag.variable("sidecar", "--healthcheck_url")).isEqualTo("MICRO_SIDECAR_HEALTHCHECK_URL");
   }
 
   @Test
@@ -365,7 +363,7 @@ class MicroCliTest {
 
   @Test
   void proxyAddressesMayCarryASchemeOrOnlyAPort() {
-    ProxyOption proxy = new ProxyOption(new picocli.CommandLine(new MicroCommand()).getCommandSpec());
+    ProxyOption proxy = new ProxyOption(MicroCommand.create(c -> 0).getCommandSpec());
     assertThat(proxy.uri("127.0.0.1:8081")).hasToString("http://127.0.0.1:8081");
     assertThat(proxy.uri("http://10.0.0.1:9000/")).hasToString("http://10.0.0.1:9000");
     assertThat(proxy.uri("HTTPS://sidecar.example:443")).hasToString("HTTPS://sidecar.example:443");
