@@ -21,7 +21,6 @@ final class EnvDefaults implements CommandLine.IDefaultValueProvider {
     if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.usageHelp() || option.versionHelp()) {
       return null;
     }
-    String value = env.get(Flag.variable(arg.command().name(), option.longestName()));
-    return value == null || value.isEmpty() ? null : value;
+    return Flag.environment(env, arg.command().name(), option.longestName());
   }
 }

@@ -5,6 +5,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * One flag of {@code micro} or {@code micro sidecar}, defined once: its name, the label and help text
@@ -35,6 +36,9 @@ final class Flag {
   private final String description;
 
   private Flag(String name, String label, String defaultValue, Kind kind, String description) {
+    if (defaultValue == null && (kind == Kind.INT || kind == Kind.LONG || kind == Kind.BOOL)) {
+      throw new IllegalArgumentException(name + ": no default (expected: one for every number and boolean flag)");
+    }
     this.name = name;
     this.label = label;
     this.defaultValue = defaultValue;
@@ -81,7 +85,13 @@ final class Flag {
    */
   static String variable(String command, String flag) {
     String name = flag.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
-    return command.equals("micro") ? "MICRO_" + name : "MICRO_" + command.toUpperCase(Locale.ROOT) + "_" + name;
+    return command.equals(GlobalFlags.COMMAND) ? "MICRO_" + name : "MICRO_" + command.toUpperCase(Locale.ROOT) + "_" + name;
+  }
+
+  /** The value {@code env} gives {@code flag} of {@code command}; null when its variable is absent or empty (the flag's default applies). */
+  static String environment(Map<String, String> env, String command, String flag) {
+    String value = env.get(variable(command, flag));
+    return value == null || value.isEmpty() ? null : value;
   }
 
   /** A value as picocli's model holds it: {@code Boolean} for BOOL, {@code Integer}, {@code Long}, {@code Path}, {@code Duration}, {@code String}. */

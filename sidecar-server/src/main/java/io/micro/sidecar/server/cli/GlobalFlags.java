@@ -15,6 +15,8 @@ import java.util.Optional;
 /** {@code micro}'s own flags, which stand before the command, and the parts of a sidecar's configuration they make. */
 final class GlobalFlags {
 
+  static final String COMMAND = "micro";
+
   static final Flag REGISTRY = Flag.of(Kind.TEXT, "--registry", "<memory|etcd>", "memory",
       "Registry: memory (embedded, this process only) or etcd (etcdv3, the original's name, is the same). Env MICRO_REGISTRY. Default: ${DEFAULT-VALUE}.");
 
@@ -98,6 +100,7 @@ final class GlobalFlags {
 
   static final Flag ENABLE_STATS = Flag.of(Kind.BOOL, "--enable_stats", "<true|false>", "false",
       "Serve /stats: JSON counters and a live HTML dashboard. Env MICRO_ENABLE_STATS. Default: ${DEFAULT-VALUE}.");
+
   /** Every global flag, in the order {@code --help} lists them. */
   static final List<Flag> ALL = List.of(REGISTRY, REGISTRY_PREFIX, REGISTRY_ADDRESS, BROKER, CLIENT_REQUEST_TIMEOUT,
       CLIENT_RETRIES, CLIENT_POOL_SIZE, CLIENT_IDLE_TIMEOUT, CLIENT_EJECT_AFTER, CLIENT_EJECT_FOR, CLIENT_POOL_TTL,
@@ -122,7 +125,7 @@ final class GlobalFlags {
     Path clientCa = micro.path(TLS_CLIENT_CA_FILE);
     if (micro.bool(ENABLE_TLS)) {
       if (cert == null || key == null) {
-        throw new InvalidFlagException(
+        throw InvalidFlagException.global(
             "--enable_tls needs --tls_cert_file and --tls_key_file (expected: PEM files of the server's certificate and key)");
       }
       readable(TLS_CERT_FILE, cert);
@@ -132,7 +135,7 @@ final class GlobalFlags {
       }
       security = security.withTls(new SecurityConfig.Tls(cert, key, Optional.ofNullable(clientCa)));
     } else if (cert != null || key != null || clientCa != null) {
-      throw new InvalidFlagException(
+      throw InvalidFlagException.global(
           "--tls_cert_file, --tls_key_file and --tls_client_ca_file need --enable_tls (expected: --enable_tls to serve HTTPS)");
     }
     Path appCa = micro.path(CLIENT_TLS_CA_FILE);
@@ -143,7 +146,7 @@ final class GlobalFlags {
     Path clientCert = micro.path(CLIENT_TLS_CERT_FILE);
     Path clientKey = micro.path(CLIENT_TLS_KEY_FILE);
     if ((clientCert == null) != (clientKey == null)) {
-      throw new InvalidFlagException(
+      throw InvalidFlagException.global(
           "--client_tls_cert_file and --client_tls_key_file go together (expected: both, or neither)");
     }
     if (clientCert != null) {

@@ -7,30 +7,35 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads a well-formed {@code micro [--flag=value ...] sidecar [flags]} line without building picocli's
- * model, which took a tenth of a sidecar's start (docs/benchmarks.md, "Start, measured again"). It takes
- * only what it reads exactly as picocli does: {@code --flag=value}, {@code --flag value}, a boolean flag
- * alone or followed by {@code true} or {@code false}, each flag once, with the environment and the
- * defaults of {@link GlobalFlags} and {@link SidecarFlags}. Anything else (help, an unknown or repeated
- * flag, a value it cannot read, a configuration that is refused) it leaves to picocli, which reads the
- * line again and says what is wrong.
+ * Reads a plain {@code micro [global flags] sidecar [flags]} line without building picocli's model,
+ * which took a tenth of a sidecar's start (docs/benchmarks.md, "Start: the launch line read without
+ * picocli"). It takes a line only where it reads it as picocli would: {@code --flag=value} and
+ * {@code --flag value}, a boolean flag alone or followed by {@code true} or {@code false}, each flag
+ * once, with the environment and the defaults of {@link GlobalFlags} and {@link SidecarFlags}. Anything
+ * else (help, an unknown or repeated flag, a value that starts with {@code -} or {@code @}, a value it
+ * cannot read, a configuration that is refused) it leaves to picocli, which reads the line again and
+ * says what is wrong.
  */
 final class LaunchLine {
 
   private LaunchLine() {}
 
-  /** The configuration of a sidecar {@code args} (with the original's ignored flags taken out) start, or empty for picocli to read. */
+  /**
+   * The configuration {@code args} describe, the original's ignored flags already taken out
+   * ({@link OriginalFlags}); empty when the line is one for picocli to read.
+   */
   static Optional<SidecarConfig> read(String[] args, Map<String, String> env) {
+    // a flag's text as given; null for a boolean flag given alone
     Map<Flag, String> global = new HashMap<>();
     Map<Flag, String> sidecar = new HashMap<>();
     int i = 0;
-    while (i < args.length && args[i].startsWith("--") && args[i].contains("=")) {
+    while (i < args.length && !args[i].equals(SidecarFlags.COMMAND)) {
       i = take(args, i, GlobalFlags.ALL, global);
       if (i < 0) {
         return Optional.empty();
       }
     }
-    if (i >= args.length || !args[i].equals(SidecarFlags.COMMAND)) {
+    if (i == args.length) {
       return Optional.empty();
     }
     for (i++; i < args.length; ) {
@@ -40,7 +45,7 @@ final class LaunchLine {
       }
     }
     try {
-      return Optional.of(SidecarFlags.config(values("micro", GlobalFlags.ALL, global, env),
+      return Optional.of(SidecarFlags.config(values(GlobalFlags.COMMAND, GlobalFlags.ALL, global, env),
           values(SidecarFlags.COMMAND, SidecarFlags.ALL, sidecar, env)));
     } catch (IllegalArgumentException e) {
       return Optional.empty();
@@ -55,20 +60,22 @@ final class LaunchLine {
     if (flag == null || given.containsKey(flag)) {
       return -1;
     }
+    // picocli expands @files and refuses values that look like options ('--', '-h...'), attached or not
+    String value = eq >= 0 ? arg.substring(eq + 1) : i + 1 < args.length ? args[i + 1] : null;
+    boolean optionLike = value != null && value.startsWith("-");
     if (eq >= 0) {
-      given.put(flag, arg.substring(eq + 1));
-      return i + 1;
+      given.put(flag, value);
+      return optionLike ? -1 : i + 1;
     }
-    String next = i + 1 < args.length ? args[i + 1] : null;
     if (flag.kind() == Flag.Kind.BOOL) {
-      boolean value = "true".equalsIgnoreCase(next) || "false".equalsIgnoreCase(next);
-      given.put(flag, value ? next : "true");
-      return value ? i + 2 : i + 1;
+      boolean apart = "true".equalsIgnoreCase(value) || "false".equalsIgnoreCase(value);
+      given.put(flag, apart ? value : null);
+      return apart ? i + 2 : i + 1;
     }
-    if (next == null || next.startsWith("-")) {
+    if (value == null || optionLike || value.startsWith("@")) {
       return -1;
     }
-    given.put(flag, next);
+    given.put(flag, value);
     return i + 2;
   }
 
@@ -81,16 +88,23 @@ final class LaunchLine {
     return null;
   }
 
-  /** Each flag's value from the line, else its environment variable when not empty, else its default. */
+  /** Each flag's value from the line, else from its environment variable, else its default. */
   private static FlagValues values(String command, List<Flag> flags, Map<Flag, String> given, Map<String, String> env) {
     FlagValues values = new FlagValues();
     for (Flag flag : flags) {
+      boolean onTheLine = given.containsKey(flag);
       String text = given.get(flag);
-      if (text == null) {
-        String fromEnv = env.get(Flag.variable(command, flag.name()));
-        text = fromEnv == null || fromEnv.isEmpty() ? flag.defaultValue() : fromEnv;
+      String fromEnv = Flag.environment(env, command, flag.name());
+      if (onTheLine && text == null) {
+        if (fromEnv != null) {
+          // a boolean flag alone: picocli reads its environment value first, and refuses a bad one
+          flag.convert(fromEnv);
+        }
+        text = "true";
+      } else if (!onTheLine) {
+        text = fromEnv != null ? fromEnv : flag.defaultValue();
       }
-      values.put(flag, text == null ? null : flag.convert(text), given.containsKey(flag));
+      values.put(flag, text == null ? null : flag.convert(text), onTheLine);
     }
     return values;
   }

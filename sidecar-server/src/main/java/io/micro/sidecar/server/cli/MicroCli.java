@@ -42,7 +42,11 @@ public final class MicroCli {
     if (sidecarOnly) {
       Optional<SidecarConfig> config = LaunchLine.read(scan.args(), env);
       if (config.isPresent()) {
-        return sidecar.applyAsInt(config.get());
+        try {
+          return sidecar.applyAsInt(config.get());
+        } catch (RuntimeException e) {
+          return failed(err, e);
+        }
       }
     }
     return picocli(scan.args(), env, out, err, sidecar, sidecarOnly);
@@ -60,11 +64,14 @@ public final class MicroCli {
           err.println("micro: " + e.getMessage() + hint(e));
           return 2;
         })
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          err.println("micro: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-          return 1;
-        });
+        .setExecutionExceptionHandler((e, cmd, parsed) -> failed(err, e));
     return cli.execute(args);
+  }
+
+  /** A command that failed (a sidecar that could not start: a port in use) says so in one line and exits 1. */
+  private static int failed(PrintWriter err, Exception e) {
+    err.println("micro: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+    return 1;
   }
 
   /**

@@ -25,7 +25,7 @@ final class MicroCommand {
    */
   static CommandLine create(ToIntFunction<SidecarConfig> runner) {
     CommandLine[] self = new CommandLine[2];
-    CommandSpec micro = spec("micro", GlobalFlags.ALL, (Runnable) () -> self[0].usage(self[0].getOut()),
+    CommandSpec micro = spec(GlobalFlags.COMMAND, GlobalFlags.ALL, (Runnable) () -> self[0].usage(self[0].getOut()),
         "A sidecar that gives any app registration, discovery, RPC and pub/sub over plain HTTP.");
     micro.version("micro sidecar 0.1.0").usageMessage().footer("",
         "Every flag also reads an environment variable when absent: global flags MICRO_<FLAG>,",
@@ -35,7 +35,7 @@ final class MicroCommand {
       try {
         config = SidecarFlags.config(values(self[0], GlobalFlags.ALL), values(self[1], SidecarFlags.ALL));
       } catch (InvalidFlagException e) {
-        throw new ParameterException(self[1], e.getMessage());
+        throw new ParameterException(e.global() ? self[0] : self[1], e.getMessage());
       }
       return runner.applyAsInt(config);
     };
@@ -47,7 +47,7 @@ final class MicroCommand {
   }
 
   private static CommandSpec spec(String name, List<Flag> flags, Object command, String description) {
-    CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name(name).mixinStandardHelpOptions(true);
+    CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name(name);
     spec.usageMessage().width(120).sortOptions(false).description(description);
     for (Flag flag : flags) {
       OptionSpec.Builder option = OptionSpec.builder(flag.name()).paramLabel(flag.label()).type(flag.type())
@@ -64,7 +64,8 @@ final class MicroCommand {
       }
       spec.addOption(option.build());
     }
-    return spec;
+    // after the flags, as the annotations had them: --help lists -h and -V last
+    return spec.mixinStandardHelpOptions(true);
   }
 
   private static FlagValues values(CommandLine command, List<Flag> flags) {

@@ -114,6 +114,7 @@ final class SidecarFlags {
 
   static final Flag ADVERTISE_ADDRESS = Flag.of(Kind.TEXT, "--advertise_address", "<host>", null,
       "Host other sidecars reach this one at under --broker=http. Env MICRO_SIDECAR_ADVERTISE_ADDRESS. Default: the --address host, or 127.0.0.1 when listening on every interface.");
+
   /** Every sidecar flag, in the order {@code micro sidecar --help} lists them. */
   static final List<Flag> ALL = List.of(ADDRESS, SERVER_NAME, SERVER_ADDRESS, HANDLER, NAMESPACE, HEALTHCHECK_URL,
       HEALTHCHECK_INTERVAL, HEALTHCHECK_TIMEOUT, HEALTHCHECK_FAILURE_THRESHOLD, HEALTHCHECK_SUCCESS_THRESHOLD,

@@ -41,6 +41,8 @@ class LaunchLineTest {
           + " --max_header_size=2048 --max_url_length=512 --header_timeout=5s --body_timeout=1m --max_buffered_bytes=1048576",
       "--client_retries=0 --client_eject_after=2 --client_eject_for=10s --client_idle_timeout=1s --api_token=0123456789abcdef"
           + " --api_token_open_reads=true sidecar --cors=http://a.example,http://b.example --advertise_address=10.1.1.1",
+      "--registry etcd --enable_stats --client_retries 2 sidecar --address 127.0.0.1:1 --access_log",
+      "--enable_stats true --api_token_open_reads FALSE sidecar --enable_metrics=False",
   })
   void aLineReadWithoutPicocliStartsTheSidecarPicocliWould(String line) {
     for (Map<String, String> env : List.of(Map.<String, String>of(), ENV)) {
@@ -67,8 +69,11 @@ class LaunchLineTest {
       "sidecar @flags.txt",
       "sidecar --handler=grpc",
       "sidecar --server_name=foo",
-      "--registry etcd sidecar",
       "--enable_tls=true sidecar",
+      "sidecar --server_name @@svc --server_address 127.0.0.1:9090",
+      "sidecar --namespace=--",
+      "--api_token=-hQ3456789abcdefgh sidecar",
+      "--registry etcd",
   })
   void everyOtherLineIsLeftToPicocli(String line) {
     String[] args = OriginalFlags.scan(line.split(" "), MicroCli.COMMANDS).args();
@@ -82,6 +87,18 @@ class LaunchLineTest {
     assertThat(LaunchLine.read(new String[] {"sidecar"}, Map.of(v[0], v[1]))).isEmpty();
     assertThat(MicroCli.run(new String[] {"sidecar"}, Map.of(v[0], v[1]), new PrintWriter(new StringWriter()),
         new PrintWriter(new StringWriter()), c -> 0)).as("picocli refuses it").isEqualTo(2);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"sidecar --trace_create", "--enable_stats sidecar --trace_create"})
+  void aBooleanFlagAloneHasItsEnvironmentValueReadFirstAsPicocliDoes(String line) {
+    // picocli reads the variable of a boolean flag given alone (to flip it) and refuses a bad one
+    Map<String, String> env = Map.of("MICRO_SIDECAR_TRACE_CREATE", "yes");
+    assertThat(LaunchLine.read(line.split(" "), env)).isEmpty();
+    StringWriter err = new StringWriter();
+    assertThat(MicroCli.run(line.split(" "), env, new PrintWriter(new StringWriter()), new PrintWriter(err), c -> 0))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("'--trace_create'", "'yes' is not a boolean");
   }
 
   /** The configuration picocli's model reads from {@code args}: the one its {@code sidecar} command would run. */

@@ -419,6 +419,40 @@ class MicroCliTest {
     assertOneLine("global flags such as --proxy_address go before 'list'");
   }
 
+  @Test
+  void aSidecarThatCannotStartSaysWhyInOneLine() {
+    // e.g. its port in use: the line was read without picocli, the failure is still one line and exit 1
+    int code = MicroCli.run(new String[] {"sidecar", "--address=127.0.0.1:8081"}, Map.of(), new PrintWriter(out, true),
+        new PrintWriter(err, true), config -> {
+          throw new IllegalStateException("Failed to bind on [/127.0.0.1:8081]");
+        });
+    assertThat(code).isEqualTo(1);
+    assertOneLine("micro: Failed to bind on [/127.0.0.1:8081]");
+  }
+
+  @Test
+  void anErrorAboutAGlobalFlagPointsAtTheGlobalHelp() {
+    assertThat(run("--enable_tls=true", "sidecar")).isEqualTo(2);
+    assertOneLine("--enable_tls needs --tls_cert_file and --tls_key_file");
+    assertThat(err.toString()).contains("(see 'micro --help')");
+    err.getBuffer().setLength(0);
+    assertThat(run("--api_token=short", "sidecar")).isEqualTo(2);
+    assertThat(err.toString()).contains("'--api_token': too short", "(see 'micro --help')");
+    err.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--handler=grpc")).isEqualTo(2);
+    assertThat(err.toString()).contains("(see 'micro sidecar --help')");
+  }
+
+  @Test
+  void helpListsTheFlagsBeforeItsOwnOptions() {
+    assertThat(run("sidecar", "--help")).isZero();
+    // the option list, not the synopsis: each flag on a line of its own
+    assertThat(out.toString().indexOf("\n      --address=")).isPositive().isLessThan(out.toString().indexOf("\n  -h, --help"));
+    out.getBuffer().setLength(0);
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString().indexOf("\n      --registry=")).isPositive().isLessThan(out.toString().indexOf("\n  -h, --help"));
+  }
+
   private void assertOneLine(String expected) {
     String text = err.toString();
     assertThat(text).startsWith("micro: ").contains(expected);
