@@ -4,6 +4,7 @@ import io.micro.sidecar.core.config.GoDuration;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -92,6 +93,16 @@ final class Flag {
   static String environment(Map<String, String> env, String command, String flag) {
     String value = env.get(variable(command, flag));
     return value == null || value.isEmpty() ? null : value;
+  }
+
+  /** The flag of {@code flags} called {@code name} ({@code --address}), or null. */
+  static Flag named(List<Flag> flags, String name) {
+    for (Flag flag : flags) {
+      if (flag.name.equals(name)) {
+        return flag;
+      }
+    }
+    return null;
   }
 
   /** A value as picocli's model holds it: {@code Boolean} for BOOL, {@code Integer}, {@code Long}, {@code Path}, {@code Duration}, {@code String}. */

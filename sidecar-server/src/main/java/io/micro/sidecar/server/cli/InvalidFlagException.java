@@ -24,6 +24,16 @@ final class InvalidFlagException extends IllegalArgumentException {
     this("Invalid value for option '" + flag.name() + "': " + what, GlobalFlags.ALL.contains(flag));
   }
 
+  /**
+   * What a configuration record refused, named by its setting ({@code client_retries}): about a global
+   * flag when only {@code micro} has a flag of that name ({@code register_ttl} is the sidecar's too).
+   */
+  static InvalidFlagException setting(String setting, String what) {
+    String name = "--" + setting;
+    boolean global = Flag.named(GlobalFlags.ALL, name) != null && Flag.named(SidecarFlags.ALL, name) == null;
+    return new InvalidFlagException("Invalid value for option '" + name + "': " + what, global);
+  }
+
   /** About {@code micro}'s own flags. */
   static InvalidFlagException global(String message) {
     return new InvalidFlagException(message, true);

@@ -56,36 +56,31 @@ final class LaunchLine {
   private static int take(String[] args, int i, List<Flag> flags, Map<Flag, String> given) {
     String arg = args[i];
     int eq = arg.indexOf('=');
-    Flag flag = find(flags, eq < 0 ? arg : arg.substring(0, eq));
+    Flag flag = Flag.named(flags, eq < 0 ? arg : arg.substring(0, eq));
     if (flag == null || given.containsKey(flag)) {
       return -1;
     }
-    // picocli expands @files and refuses values that look like options ('--', '-h...'), attached or not
+    // picocli refuses values that look like options ('--', '-h...'), attached or not; written apart, it
+    // expands @files and refuses a command's name
     String value = eq >= 0 ? arg.substring(eq + 1) : i + 1 < args.length ? args[i + 1] : null;
     boolean optionLike = value != null && value.startsWith("-");
     if (eq >= 0) {
+      if (optionLike) {
+        return -1;
+      }
       given.put(flag, value);
-      return optionLike ? -1 : i + 1;
+      return i + 1;
     }
     if (flag.kind() == Flag.Kind.BOOL) {
       boolean apart = "true".equalsIgnoreCase(value) || "false".equalsIgnoreCase(value);
       given.put(flag, apart ? value : null);
       return apart ? i + 2 : i + 1;
     }
-    if (value == null || optionLike || value.startsWith("@")) {
+    if (value == null || optionLike || value.startsWith("@") || MicroCli.COMMANDS.contains(value)) {
       return -1;
     }
     given.put(flag, value);
     return i + 2;
-  }
-
-  private static Flag find(List<Flag> flags, String name) {
-    for (Flag flag : flags) {
-      if (flag.name().equals(name)) {
-        return flag;
-      }
-    }
-    return null;
   }
 
   /** Each flag's value from the line, else from its environment variable, else its default. */

@@ -135,7 +135,7 @@ final class SidecarFlags {
       return build(micro, sidecar);
     } catch (InvalidSettingException e) {
       // the configuration records validate; they name the setting as its flag does
-      throw new InvalidFlagException("Invalid value for option '--" + e.setting() + "': " + e.getMessage());
+      throw InvalidFlagException.setting(e.setting(), e.getMessage());
     }
   }
 

@@ -73,6 +73,7 @@ class LaunchLineTest {
       "sidecar --server_name @@svc --server_address 127.0.0.1:9090",
       "sidecar --namespace=--",
       "--api_token=-hQ3456789abcdefgh sidecar",
+      "--registry_address sidecar sidecar",
       "--registry etcd",
   })
   void everyOtherLineIsLeftToPicocli(String line) {

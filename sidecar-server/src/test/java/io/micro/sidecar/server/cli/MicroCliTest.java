@@ -439,6 +439,13 @@ class MicroCliTest {
     assertThat(run("--api_token=short", "sidecar")).isEqualTo(2);
     assertThat(err.toString()).contains("'--api_token': too short", "(see 'micro --help')");
     err.getBuffer().setLength(0);
+    // refused by the configuration records, named by their setting
+    assertThat(run("--client_pool_size=0", "sidecar")).isEqualTo(2);
+    assertThat(err.toString()).contains("'--client_pool_size': pool size 0", "(see 'micro --help')");
+    err.getBuffer().setLength(0);
+    assertThat(run("sidecar", "--shutdown_delay=20s")).isEqualTo(2);
+    assertThat(err.toString()).contains("(see 'micro sidecar --help')");
+    err.getBuffer().setLength(0);
     assertThat(run("sidecar", "--handler=grpc")).isEqualTo(2);
     assertThat(err.toString()).contains("(see 'micro sidecar --help')");
   }
