@@ -26,8 +26,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -105,6 +107,11 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   private final Map<Long, Held> leases = new HashMap<>();
   /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
   private final Map<String, Disposable> deleting = new HashMap<>();
+  /**
+   * etcd key → the end of the write without a lease ({@link #putForever}) under way for it: the next one
+   * of that key waits for it. Loop only.
+   */
+  private final Map<String, Mono<Void>> unleased = new HashMap<>();
   private final int retriedDeletes;
   private final ConnectBackoff backoff;
   /** Failed deregistrations not retried for want of room since the last one that was; loop only. */
@@ -201,12 +208,16 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       }
       writes.add(new Own(key, encode(service, node), Duration.ZERO, Long.MAX_VALUE));
     }
+    // After the writes of these keys still under way: etcd may apply two requests in flight in either
+    // order, and an update sent right after another must not be overtaken by it.
+    List<Mono<Void>> before = new ArrayList<>();
+    Runnable end = unleasedWrite(writes.stream().map(o -> o.key).toList(), before);
     // Written on its own subscription: a caller that gives up only marks the registration abandoned, so
     // the batch in flight lands first and then everything written is deleted again (all or none).
     List<Own> written = new ArrayList<>();
     AtomicBoolean abandoned = new AtomicBoolean();
     Sinks.One<Long> result = Sinks.one();
-    Flux.fromIterable(writes).buffer(TXN_OPS)
+    Mono.when(before).thenMany(Flux.fromIterable(writes).buffer(TXN_OPS))
         .concatMap(batch -> abandoned.get() ? Mono.<Long>empty()
             : putAll(batch, PutOption.DEFAULT).publishOn(loop).doOnNext(r -> {
               written.addAll(batch);
@@ -215,15 +226,48 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         .reduce(0L, Math::max)
         .subscribe(revision -> {
           if (abandoned.get()) {
-            deleteAll(service, written);
+            deleteAll(service, written, end);
           } else {
             result.tryEmitValue(revision);
+            end.run();
           }
         }, e -> {
-          deleteAll(service, written);
+          deleteAll(service, written, end);
           result.tryEmitError(e);
         });
     return result.asMono().doOnCancel(() -> abandoned.set(true));
+  }
+
+  /**
+   * Marks {@code keys} as written without a lease (or deleted) until the returned action runs, from any
+   * thread; adds to {@code before} the ends of such writes of them already under way, which this one is
+   * to wait for. On the loop.
+   */
+  private Runnable unleasedWrite(List<String> keys, List<Mono<Void>> before) {
+    Sinks.Empty<Void> ended = Sinks.empty();
+    Mono<Void> tail = ended.asMono();
+    for (String key : keys) {
+      Mono<Void> t = unleased.put(key, tail);
+      if (t != null && !before.contains(t)) {
+        before.add(t);
+      }
+    }
+    return () -> {
+      try {
+        loop.schedule(() -> {
+          keys.forEach(key -> unleased.remove(key, tail));
+          ended.tryEmitEmpty();
+        });
+      } catch (RejectedExecutionException e) {
+        // closed: nothing is written any more, and whatever waits is let go
+        ended.tryEmitEmpty();
+      }
+    };
+  }
+
+  /** The ends of the writes without a lease (or deletes) of {@code keys} under way. On the loop. */
+  private Mono<Void> unleasedWrites(Stream<String> keys) {
+    return Mono.when(keys.map(unleased::get).filter(Objects::nonNull).distinct().toList());
   }
 
   /** Writes one batch (at most {@link #TXN_OPS} keys) in one transaction; completes with its revision. */
@@ -237,26 +281,35 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     return call(() -> client.getKVClient().txn().Then(all).commit());
   }
 
-  /** Deletes keys written for a registration that did not complete, in transactions of {@link #TXN_OPS}. */
-  private void deleteAll(Service service, List<Own> written) {
+  /**
+   * Deletes keys written for a registration that did not complete, in transactions of {@link #TXN_OPS};
+   * runs {@code end} once etcd answered or the attempts ran out.
+   */
+  private void deleteAll(Service service, List<Own> written, Runnable end) {
     Flux.fromIterable(written).buffer(TXN_OPS).concatMap(batch -> txn(batch.stream()
             .map(o -> Op.delete(EtcdCache.bytes(o.key), DeleteOption.DEFAULT))))
-        .subscribe(r -> { }, e -> log.warn("removing a registration of {} that did not complete failed: {}",
-            service.name(), e.toString()));
+        .subscribe(r -> { }, e -> {
+          log.warn("removing a registration of {} that did not complete failed: {}", service.name(), e.toString());
+          end.run();
+        }, end);
   }
 
   private Mono<Long> registerLeased(Service service, Duration ttl) {
-    return onWorker(() -> {
-      List<Node> fresh = new ArrayList<>();
-      List<Node> known = new ArrayList<>();
-      for (Node node : service.nodes()) {
-        (renewable(key(prefix, service.name(), node.id()), leaseTtl(ttl)) ? known : fresh).add(node);
-      }
-      Flux<Long> renewed = Flux.fromIterable(known).concatMap(node -> upsert(service, node, ttl));
-      Mono<Long> added = fresh.size() > 1 ? establishAll(service, fresh, ttl)
-          : Flux.fromIterable(fresh).concatMap(node -> upsert(service, node, ttl)).reduce(0L, Math::max);
-      return Flux.concat(renewed, added).reduce(0L, Math::max);
-    });
+    // after a write without a lease or a delete of these nodes still under way, which could land last
+    return onWorker(() -> unleasedWrites(service.nodes().stream().map(n -> key(prefix, service.name(), n.id())))
+        .then(Mono.defer(() -> leased(service, ttl))));
+  }
+
+  private Mono<Long> leased(Service service, Duration ttl) {
+    List<Node> fresh = new ArrayList<>();
+    List<Node> known = new ArrayList<>();
+    for (Node node : service.nodes()) {
+      (renewable(key(prefix, service.name(), node.id()), leaseTtl(ttl)) ? known : fresh).add(node);
+    }
+    Flux<Long> renewed = Flux.fromIterable(known).concatMap(node -> upsert(service, node, ttl));
+    Mono<Long> added = fresh.size() > 1 ? establishAll(service, fresh, ttl)
+        : Flux.fromIterable(fresh).concatMap(node -> upsert(service, node, ttl)).reduce(0L, Math::max);
+    return Flux.concat(renewed, added).reduce(0L, Math::max);
   }
 
   private Duration leaseTtl(Duration ttl) {
@@ -485,8 +538,21 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
         });
   }
 
-  /** Writes {@code o}'s value on {@code lease}; counted in {@code o.writing} until it ends. On the loop. */
+  /**
+   * Writes {@code o}'s value on {@code lease}; counted in {@code o.writing} until it ends. One put of a
+   * key is in flight at a time: etcd serves each request on its own, so of two puts of a key sent
+   * together either may be applied last, and a node updated twice in quick succession could keep its
+   * older value, which its heartbeats (unchanged) would never write again. A put asked for while one is
+   * in flight waits for it, then sends the value current at that time; the ones asked for meanwhile
+   * share it. On the loop.
+   */
   private Mono<Long> put(Own o, long lease) {
+    if (o.writing > 0) {
+      if (o.next == null) {
+        o.next = Sinks.one();
+      }
+      return o.next.asMono();
+    }
     ByteSequence key = EtcdCache.bytes(o.key);
     byte[] value = o.value;
     o.writing++;
@@ -494,12 +560,16 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
             PutOption.builder().withLeaseId(lease).build()))
         .map(r -> r.getHeader().getRevision())
         .publishOn(loop)
-        .doOnCancel(() -> loop.schedule(() -> o.writing--))
+        .doOnCancel(() -> loop.schedule(() -> {
+          o.writing--;
+          next(o, lease, value, 0, null);
+        }))
         .doOnNext(revision -> {
           o.writing--;
           o.revision = Math.max(o.revision, revision);
           o.writtenOn = lease;
           copy.wrote(o.key, value, revision);
+          next(o, lease, value, revision, null);
           recheck(o);
         })
         .doOnError(e -> {
@@ -507,7 +577,33 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
           if (own.get(o.key) == o && o.pending == null) {
             reassert(o);
           }
+          next(o, lease, value, 0, e);
         });
+  }
+
+  /**
+   * A put of {@code o} that wrote {@code sent} on {@code lease} ended, at {@code revision} or with
+   * {@code failure}: the put that waited for it, if any, is sent now, or answered as that one was when
+   * it wrote what is wanted now (the same value, on the lease the key rides on now, and not deleted since).
+   * On the loop.
+   */
+  private void next(Own o, long lease, byte[] sent, long revision, Throwable failure) {
+    Sinks.One<Long> waiting = o.next;
+    if (waiting == null) {
+      return;
+    }
+    o.next = null;
+    if (failure != null) {
+      // as for the put that failed: the caller hears of it, and the re-assertion writes the value current then
+      waiting.tryEmitError(failure);
+    } else if (closed || own.get(o.key) != o || o.lease == 0) {
+      // replaced, removed, or off its lease while it is put back on a fresh one, which writes the value current then
+      waiting.tryEmitValue(0L);
+    } else if (revision != 0 && lease == o.lease && Arrays.equals(sent, o.value) && !copy.knownMissing(o.key)) {
+      waiting.tryEmitValue(revision);
+    } else {
+      put(o, o.lease).subscribe(waiting::tryEmitValue, waiting::tryEmitError);
+    }
   }
 
   /**
@@ -522,7 +618,12 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       o.stop();
     }
     copy.unheld(key);
-    return detached(delete(key)
+    // after a write without a lease (or a delete) of the key still under way, which etcd could otherwise
+    // apply last; a write of it that follows waits for this first attempt
+    List<Mono<Void>> before = new ArrayList<>();
+    Runnable end = unleasedWrite(List.of(key), before);
+    return detached(Mono.when(before).then(delete(key))
+        .doFinally(s -> end.run())
         .doOnNext(revision -> copy.erased(key, revision))
         .doOnError(e -> {
           if (closed || deleting.containsKey(key)) {
@@ -823,8 +924,10 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
      * lease can have been deleted on purpose; one never written there is written again.
      */
     long writtenOn;
-    /** Puts of this key sent and not yet answered; loop only. A check of the key waits for them. */
+    /** Puts of this key sent and not yet answered (at most one); loop only. A check of the key waits for them. */
     int writing;
+    /** Callers of a put asked for while one was in flight, which sends theirs when it ends ({@link #put}); loop only. */
+    Sinks.One<Long> next;
     Disposable pending;
 
     Own(String key, byte[] value, Duration ttl, long deadline) {

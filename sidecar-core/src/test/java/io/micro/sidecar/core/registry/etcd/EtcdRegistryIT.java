@@ -26,8 +26,11 @@ import java.util.regex.Pattern;
 import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /** The etcd registry against real etcd processes (Debian's etcd-server). */
 class EtcdRegistryIT {
@@ -133,6 +136,53 @@ class EtcdRegistryIT {
     await().atMost(WAIT).untilAsserted(() -> assertThat(keys(etcd, "abandoned")).isZero());
     await().atMost(WAIT).untilAsserted(() -> assertThat(ids(a, "abandoned")).isEmpty());
     watching.dispose();
+  }
+
+  @ParameterizedTest(name = "ttl {0} s")
+  @ValueSource(ints = {0, 30})
+  void updatesOfOneNodeInQuickSuccessionLeaveTheLastOneInEtcd(int ttlSeconds) {
+    Duration ttl = Duration.ofSeconds(ttlSeconds);
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    a.register(service("moving", "moving-1", 10000), ttl).block(WAIT);
+    // an app re-registering as its address or metadata changes: each update sent before the last is confirmed
+    List<Mono<Void>> updates = new ArrayList<>();
+    for (int port = 10001; port <= 10200; port++) {
+      updates.add(a.register(service("moving", "moving-1", port), ttl));
+    }
+    Flux.merge(updates).blockLast(WAIT);
+    assertThat(etcd.etcdctl("get", "--print-value-only", "/micro-registry/moving/moving-1"))
+        .as("what etcd holds").contains("\"port\":10200");
+    await().atMost(WAIT).untilAsserted(() -> assertThat(b.lookup("moving").block(WAIT).get(0).nodes().get(0).port())
+        .as("what another sidecar sees").isEqualTo(10200));
+    assertThat(a.lookup("moving").block(WAIT).get(0).nodes().get(0).port()).isEqualTo(10200);
+  }
+
+  @Test
+  void aDeregistrationSentRightAfterARegistrationWithoutTtlLeavesNothingBehind() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    for (int i = 0; i < 20; i++) {
+      // an app that registers and goes away at once: the delete is sent before the write is answered
+      Service brief = service("brief", "brief-" + i, 10000 + i);
+      Flux.merge(a.register(brief, Registry.NO_TTL), a.deregister(brief)).blockLast(WAIT);
+    }
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/brief/").strip()).isEmpty();
+  }
+
+  @Test
+  void aNodeRegisteredOnALeaseRightAfterItsDeregistrationStays() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    for (int i = 0; i < 10; i++) {
+      // written without a TTL, deregistered and registered again with one, each sent before the last is answered
+      Service back = service("back", "back-" + i, 10000 + i);
+      Flux.merge(a.register(back, Registry.NO_TTL), a.deregister(back), a.register(back, Duration.ofSeconds(30)))
+          .blockLast(WAIT);
+    }
+    assertThat(etcd.etcdctl("get", "--prefix", "--keys-only", "/micro-registry/back/").lines().filter(l -> !l.isBlank()))
+        .hasSize(10);
   }
 
   @Test
