@@ -332,11 +332,13 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     Duration leaseTtl = leaseTtl(ttl);
     long deadline = ttl != null && !ttl.isZero() ? ticker.read() + ttl.toNanos() : Long.MAX_VALUE;
     List<Own> group = new ArrayList<>(nodes.size());
+    List<Mono<Void>> before = new ArrayList<>();
     for (Node node : nodes) {
       String key = key(prefix, service.name(), node.id());
       stopDeleting(key);
       Own old = own.get(key);
       if (old != null) {
+        before.add(putEnded(old));
         old.stop();
         // off its lease now, and left alone (no check, no re-assertion) until this registration replaces it
         detach(old);
@@ -347,7 +349,8 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     long seconds = Math.max(1, (leaseTtl.toMillis() + 999) / 1000);
     long[] lease = {0};
     boolean[] done = {false};
-    return call(() -> client.getLeaseClient().grant(seconds))
+    // after the puts of the registrations it replaces, which would otherwise land on their old leases last
+    return Mono.when(before).then(call(() -> client.getLeaseClient().grant(seconds)))
         .publishOn(loop)
         .flatMapMany(granted -> {
           lease[0] = granted.getID();
@@ -497,15 +500,19 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       o.value = value;
       return detached(put(o, o.lease));
     }
+    Mono<Void> before = Mono.empty();
     if (o != null) {
-      o.stop();
-      detach(o);
+      // its lease is let go once its put in flight, if any, is answered: revoked under it, the put would fail
+      Own old = o;
+      old.stop();
+      before = putEnded(old).then(Mono.fromRunnable(() -> detach(old)));
     }
     Own fresh = new Own(key, value, leaseTtl, deadline);
     own.put(key, fresh);
     // On its own subscription: a caller that gives up does not leave the registration half made (held,
-    // but on no lease and never retried); it is kept and re-asserted like one etcd refused.
-    return detached(establish(fresh).doOnError(e -> {
+    // but on no lease and never retried); it is kept and re-asserted like one etcd refused. After the
+    // put of the registration it replaces, which would otherwise land on the old lease last and go with it.
+    return detached(before.then(Mono.defer(() -> establish(fresh))).doOnError(e -> {
       if (own.get(key) == fresh) {
         reassert(fresh);
       }
@@ -582,6 +589,20 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   }
 
   /**
+   * The end of the put of {@code o} in flight, however it ends; at once when there is none. For a
+   * registration let go or replaced, whose waiting put then writes nothing ({@link #next}). On the loop.
+   */
+  private static Mono<Void> putEnded(Own o) {
+    if (o.writing == 0) {
+      return Mono.empty();
+    }
+    if (o.next == null) {
+      o.next = Sinks.one();
+    }
+    return o.next.asMono().then().onErrorResume(e -> Mono.empty());
+  }
+
+  /**
    * A put of {@code o} that wrote {@code sent} on {@code lease} ended, at {@code revision} or with
    * {@code failure}: the put that waited for it, if any, is sent now, or answered as that one was when
    * it wrote what is wanted now (the same value, on the lease the key rides on now, and not deleted since).
@@ -618,9 +639,12 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
       o.stop();
     }
     copy.unheld(key);
-    // after a write without a lease (or a delete) of the key still under way, which etcd could otherwise
-    // apply last; a write of it that follows waits for this first attempt
+    // after a write of the key still under way (without a lease, a delete, or a put of the registration
+    // let go here), which etcd could otherwise apply last; a write of it that follows waits for this first attempt
     List<Mono<Void>> before = new ArrayList<>();
+    if (o != null) {
+      before.add(putEnded(o));
+    }
     Runnable end = unleasedWrite(List.of(key), before);
     return detached(Mono.when(before).then(delete(key))
         .doFinally(s -> end.run())

@@ -172,6 +172,21 @@ class EtcdRegistryIT {
   }
 
   @Test
+  void aNodeRegisteredWithAnotherTtlWhileAnUpdateOfItIsUnansweredKeepsTheLastValue() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    for (int i = 0; i < 10; i++) {
+      a.register(service("ttl", "ttl-" + i, 10000), Duration.ofSeconds(30)).block(WAIT);
+      // an update on its lease, then one with another TTL (a new lease) sent before the first is answered
+      Flux.merge(a.register(service("ttl", "ttl-" + i, 10001), Duration.ofSeconds(30)),
+          a.register(service("ttl", "ttl-" + i, 10002), Duration.ofSeconds(20))).blockLast(WAIT);
+    }
+    holdsFor(Duration.ofSeconds(1), () -> assertThat(etcd.etcdctl("get", "--prefix", "--print-value-only",
+        "/micro-registry/ttl/").lines().filter(l -> !l.isBlank()))
+        .as("every node, with its last value").hasSize(10).allMatch(v -> v.contains("\"port\":10002")));
+  }
+
+  @Test
   void aNodeRegisteredOnALeaseRightAfterItsDeregistrationStays() {
     EtcdCluster etcd = own(EtcdCluster.start(1));
     EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
