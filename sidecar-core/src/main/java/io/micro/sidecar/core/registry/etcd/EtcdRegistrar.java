@@ -108,10 +108,10 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   /** etcd key → the retried delete of a deregistration etcd has not confirmed yet; loop only. */
   private final Map<String, Disposable> deleting = new HashMap<>();
   /**
-   * etcd key → the end of the write without a lease ({@link #putForever}) under way for it: the next one
-   * of that key waits for it. Loop only.
+   * etcd key → the end of the last write without a lease ({@link #putForever}) or delete ({@link #remove})
+   * of it under way: the next write of that key, with a lease or without, waits for it. Loop only.
    */
-  private final Map<String, Mono<Void>> unleased = new HashMap<>();
+  private final Map<String, Mono<Void>> lastWrites = new HashMap<>();
   private final int retriedDeletes;
   private final ConnectBackoff backoff;
   /** Failed deregistrations not retried for want of room since the last one that was; loop only. */
@@ -211,7 +211,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     // After the writes of these keys still under way: etcd may apply two requests in flight in either
     // order, and an update sent right after another must not be overtaken by it.
     List<Mono<Void>> before = new ArrayList<>();
-    Runnable end = unleasedWrite(writes.stream().map(o -> o.key).toList(), before);
+    Runnable end = writeInOrder(writes.stream().map(o -> o.key).toList(), before);
     // Written on its own subscription: a caller that gives up only marks the registration abandoned, so
     // the batch in flight lands first and then everything written is deleted again (all or none).
     List<Own> written = new ArrayList<>();
@@ -239,15 +239,15 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
   }
 
   /**
-   * Marks {@code keys} as written without a lease (or deleted) until the returned action runs, from any
-   * thread; adds to {@code before} the ends of such writes of them already under way, which this one is
-   * to wait for. On the loop.
+   * Records a write without a lease, or a delete, of {@code keys} as under way until the returned action
+   * runs (from any thread), and adds to {@code before} the ends of those already under way for them,
+   * which it is to wait for. On the loop.
    */
-  private Runnable unleasedWrite(List<String> keys, List<Mono<Void>> before) {
+  private Runnable writeInOrder(List<String> keys, List<Mono<Void>> before) {
     Sinks.Empty<Void> ended = Sinks.empty();
     Mono<Void> tail = ended.asMono();
     for (String key : keys) {
-      Mono<Void> t = unleased.put(key, tail);
+      Mono<Void> t = lastWrites.put(key, tail);
       if (t != null && !before.contains(t)) {
         before.add(t);
       }
@@ -255,7 +255,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     return () -> {
       try {
         loop.schedule(() -> {
-          keys.forEach(key -> unleased.remove(key, tail));
+          keys.forEach(key -> lastWrites.remove(key, tail));
           ended.tryEmitEmpty();
         });
       } catch (RejectedExecutionException e) {
@@ -265,9 +265,9 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     };
   }
 
-  /** The ends of the writes without a lease (or deletes) of {@code keys} under way. On the loop. */
-  private Mono<Void> unleasedWrites(Stream<String> keys) {
-    return Mono.when(keys.map(unleased::get).filter(Objects::nonNull).distinct().toList());
+  /** The ends of the writes without a lease, and deletes, of {@code keys} under way. On the loop. */
+  private Mono<Void> writesUnderWay(Stream<String> keys) {
+    return Mono.when(keys.map(lastWrites::get).filter(Objects::nonNull).distinct().toList());
   }
 
   /** Writes one batch (at most {@link #TXN_OPS} keys) in one transaction; completes with its revision. */
@@ -296,7 +296,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
 
   private Mono<Long> registerLeased(Service service, Duration ttl) {
     // after a write without a lease or a delete of these nodes still under way, which could land last
-    return onWorker(() -> unleasedWrites(service.nodes().stream().map(n -> key(prefix, service.name(), n.id())))
+    return onWorker(() -> writesUnderWay(service.nodes().stream().map(n -> key(prefix, service.name(), n.id())))
         .then(Mono.defer(() -> leased(service, ttl))));
   }
 
@@ -555,10 +555,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
    */
   private Mono<Long> put(Own o, long lease) {
     if (o.writing > 0) {
-      if (o.next == null) {
-        o.next = Sinks.one();
-      }
-      return o.next.asMono();
+      return waiting(o).asMono();
     }
     ByteSequence key = EtcdCache.bytes(o.key);
     byte[] value = o.value;
@@ -593,13 +590,15 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
    * registration let go or replaced, whose waiting put then writes nothing ({@link #next}). On the loop.
    */
   private static Mono<Void> putEnded(Own o) {
-    if (o.writing == 0) {
-      return Mono.empty();
-    }
+    return o.writing == 0 ? Mono.empty() : waiting(o).asMono().then().onErrorResume(e -> Mono.empty());
+  }
+
+  /** The put that waits for {@code o}'s put in flight, which {@link #next} answers or sends. On the loop. */
+  private static Sinks.One<Long> waiting(Own o) {
     if (o.next == null) {
       o.next = Sinks.one();
     }
-    return o.next.asMono().then().onErrorResume(e -> Mono.empty());
+    return o.next;
   }
 
   /**
@@ -645,7 +644,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     if (o != null) {
       before.add(putEnded(o));
     }
-    Runnable end = unleasedWrite(List.of(key), before);
+    Runnable end = writeInOrder(List.of(key), before);
     return detached(Mono.when(before).then(delete(key))
         .doFinally(s -> end.run())
         .doOnNext(revision -> copy.erased(key, revision))
