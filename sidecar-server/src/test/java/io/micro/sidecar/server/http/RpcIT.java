@@ -98,6 +98,22 @@ class RpcIT {
     assertThat(app.calls()).isEqualTo(2);
   }
 
+  @Test
+  void aPipelinedRequestThatClosesTheConnectionIsAnsweredAfterAnAnswerReactorNettyIsStillWaitingFor() throws Exception {
+    sidecar(ClientConfig.DEFAULT);
+    JsonRpcApp app = app("go.micro.srv.example-1");
+    register("go.micro.srv.example", app.node());
+    String body = "{\"service\":\"go.micro.srv.example\",\"method\":\"Say.Hello\",\"request\":{\"name\":\"one\"}}";
+    // a chunked body goes to reactor-netty, whose answer waits for the app; the last request closes
+    String pipelined = "POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n"
+        + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    String answers = RawHttp.exchange(sidecar.port(), pipelined.getBytes(StandardCharsets.UTF_8));
+    assertThat(answers.split("HTTP/1.1 200 OK", -1)).as(answers).hasSize(3);
+    assertThat(answers.indexOf("Hello one")).isPositive().isLessThan(answers.lastIndexOf("HTTP/1.1 200 OK"));
+    assertThat(app.calls()).isEqualTo(1);
+  }
+
   private static String error(String id, int code, String detail, String status) {
     return "{\"id\":\"" + id + "\",\"code\":" + code + ",\"detail\":\"" + detail + "\",\"status\":\"" + status + "\"}";
   }
