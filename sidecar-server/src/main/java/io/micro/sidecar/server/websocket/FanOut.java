@@ -38,7 +38,8 @@ import reactor.core.publisher.Sinks;
  * no copy per subscriber) and flushes each subscriber once per batch.
  *
  * <p>Slow subscribers are bounded by bytes: what a subscriber has queued for its socket (its own
- * backlog, held while the socket is not writable, plus Netty's outbound buffer) may not pass
+ * backlog, held while the socket is not writable, plus Netty's outbound buffer once that is past its
+ * high-water mark) may not pass
  * {@link BrokerConfig#pendingBytes()}; past it the subscriber is cut off (closed with 1013) or, under
  * {@code drop_oldest}, loses the oldest of its backlog, counted either way. All subscribers together
  * may not pass {@link BrokerConfig#maxPendingBytes()}: past it the one with the most pending is cut
@@ -447,7 +448,11 @@ public final class FanOut {
     }
 
     private void account() {
-      long now = done ? 0 : backlogBytes + outbound();
+      // A subscriber keeping up (writable, nothing held back) has less than the high-water mark on its way
+      // to its socket, and is not charged with it: on io_uring a write completes only when the kernel
+      // reports it, after the flush, which would leave every such subscriber charged with its last batch
+      // until its next one (on epoll the kernel takes it within the flush).
+      long now = done || (backlog.isEmpty() && channel.isWritable()) ? 0 : backlogBytes + outbound();
       long before = accounted;
       accounted = now;
       queued = done ? 0 : backlog.size();

@@ -437,6 +437,35 @@ class BrokerIT {
     }
   }
 
+  @Test
+  void subscribersThatKeepUpAreNeverChargedWithWhatTheyHaveReceived() throws Exception {
+    long cap = 256 * 1024;
+    try (Sidecar s = Sidecar.start(TestSidecars.local()
+        .withBroker(new BrokerConfig(1024, BrokerConfig.Overflow.DROP_OLDEST).withPending(cap, cap)))) {
+      List<NettyWebSocket> readers = new ArrayList<>();
+      try {
+        for (int i = 0; i < 10; i++) {
+          readers.add(new NettyWebSocket(ws(s, "/broker?topic=steady")));
+        }
+        awaitSubscribers(s, "steady", 10);
+        // each frame (about 32 KiB) is under the socket's high-water mark and every limit; ten readers of it
+        // together pass the broker-wide cap only if what each has been sent is still counted against it
+        for (int n = 1; n <= 20; n++) {
+          s.broker().publish("steady", Message.of(Map.of(), new byte[24 * 1024])).block(WAIT);
+          int expected = n;
+          soon().until(() -> readers.stream().allMatch(r -> r.frames.size() == expected));
+        }
+        assertThat(s.broker().stats().cut()).isZero();
+        assertThat(s.broker().stats("steady").subscribers()).isEqualTo(10);
+        assertThat(s.broker().stats().dropped()).isZero();
+        await().atMost(WAIT).until(() -> s.fanOut().pending() == 0);
+      } finally {
+        readers.forEach(NettyWebSocket::close);
+      }
+      assertHealthy(s);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource({"one frame,1", "fragments,3"})
   void aMessageOverTheFrameLimitClosesWith1009(String name, int fragments) throws Exception {
