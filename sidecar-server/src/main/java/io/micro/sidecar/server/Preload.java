@@ -14,13 +14,14 @@ import org.slf4j.LoggerFactory;
 final class Preload {
 
   /**
-   * Each one's initialiser, measured on the main thread of a profiled start: Netty's epoll transport,
-   * which extracts and loads its native library; Caffeine, whose logger starts java.util.logging;
+   * Each one's initialiser, measured on the main thread of a profiled start: Netty's io_uring and epoll
+   * transports, each of which extracts and loads its native library (Reactor Netty asks for both); Caffeine, whose logger starts java.util.logging;
    * Micrometer's Prometheus registry; Reactor's schedulers, Netty's pooled allocator and Reactor Netty's
    * HTTP server; and the registry's Jackson mapper, which the first {@code /registry} answer would
    * otherwise build. Before them, slf4j-simple with its date format (and the JDK's locale data behind it).
    */
   static final List<String> CLASSES = List.of(
+      "io.netty.channel.uring.IoUring",
       "io.netty.channel.epoll.Epoll",
       "com.github.benmanes.caffeine.cache.Caffeine",
       "io.micrometer.prometheusmetrics.PrometheusMeterRegistry",

@@ -114,7 +114,7 @@ public final class Sidecar implements AutoCloseable {
       Telemetry.Meters meters = closer.push("the meters and the access log",
           new Telemetry.Meters(config.observability()), Telemetry.Meters::close);
       LoopResources loops = closer.push("the event loops",
-          LoopResources.create("sidecar", LoopResources.DEFAULT_IO_WORKER_COUNT, true),
+          EventLoops.create(config.ioBackend()),
           l -> l.disposeLater(Duration.ZERO, RELEASE_TIMEOUT).block(RELEASE_TIMEOUT));
       Registry registry = closer.push("the registry", registry(config), Registry::close);
       AppConnections connections = closer.push("the connection pool",
@@ -213,8 +213,8 @@ public final class Sidecar implements AutoCloseable {
       sidecar.close();
       watchdog.dispose();
     }, "sidecar-shutdown"));
-    log.info("sidecar listening on {} (registry {}) in {} ms",
-        new HostPort(config.listen().host(), sidecar.port()), config.registry().kind(),
+    log.info("sidecar listening on {} (registry {}, {}) in {} ms",
+        new HostPort(config.listen().host(), sidecar.port()), config.registry().kind(), sidecar.transport(),
         (System.nanoTime() - started) / 1_000_000);
     sidecar.onClose().block();
     return 0;
@@ -226,6 +226,16 @@ public final class Sidecar implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /**
+   * The kernel interface the event loops use: {@code io_uring}, {@code epoll} or {@code nio}
+   * ({@code --io_backend}; docs/operations.md, "The kernel interface").
+   */
+  public String transport() {
+    String name = server.channel().getClass().getName();
+    return name.startsWith("io.netty.channel.uring.") ? "io_uring"
+        : name.startsWith("io.netty.channel.epoll.") ? "epoll" : "nio";
   }
 
   public Registry registry() {

@@ -21,11 +21,12 @@ import java.util.Optional;
  * @param security     TLS, CORS and the API token
  * @param limits       header, URL, timeout and connection limits
  * @param observability {@code /stats}, {@code /metrics}, the access log and trace context
+ * @param ioBackend    the kernel interface of the event loops ({@code --io_backend}, default auto)
  */
 public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryConfig registry, int maxBodyBytes,
                             Handler handler, String namespace, ClientConfig client, HealthConfig health,
                             LifecycleConfig lifecycle, BrokerConfig broker, SecurityConfig security,
-                            LimitsConfig limits, ObservabilityConfig observability) {
+                            LimitsConfig limits, ObservabilityConfig observability, IoBackend ioBackend) {
 
   public static final HostPort DEFAULT_LISTEN = new HostPort("", 8081);
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -35,6 +36,17 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   public enum Handler {
     RPC,
     PROXY
+  }
+
+  /**
+   * The kernel interface the event loops use. {@link #AUTO} takes the first the kernel allows, in the
+   * order below; any other is that one or a failed start.
+   */
+  public enum IoBackend {
+    AUTO,
+    IO_URING,
+    EPOLL,
+    NIO
   }
 
   /** Defaults everywhere, listening on {@code listen}: what tests and embedders start from. */
@@ -51,7 +63,7 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   public Builder toBuilder() {
     return new Builder(listen).app(app).registry(registry).maxBodyBytes(maxBodyBytes).handler(handler)
         .namespace(namespace).client(client).health(health).lifecycle(lifecycle).broker(broker).security(security)
-        .limits(limits).observability(observability);
+        .limits(limits).observability(observability).ioBackend(ioBackend);
   }
 
   public SidecarConfig withApp(AppConfig app) {
@@ -98,6 +110,10 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
     return toBuilder().observability(observability).build();
   }
 
+  public SidecarConfig withIoBackend(IoBackend ioBackend) {
+    return toBuilder().ioBackend(ioBackend).build();
+  }
+
   /**
    * Builds a {@link SidecarConfig}: each part starts at its record's default, so a default lives once,
    * in that record. Not thread-safe; one per configuration.
@@ -116,6 +132,7 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
     private SecurityConfig security = SecurityConfig.DEFAULT;
     private LimitsConfig limits = LimitsConfig.DEFAULT;
     private ObservabilityConfig observability = ObservabilityConfig.DEFAULT;
+    private IoBackend ioBackend = IoBackend.AUTO;
 
     private Builder(HostPort listen) {
       this.listen = listen;
@@ -181,9 +198,14 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
       return this;
     }
 
+    public Builder ioBackend(IoBackend ioBackend) {
+      this.ioBackend = ioBackend;
+      return this;
+    }
+
     public SidecarConfig build() {
       return new SidecarConfig(listen, app, registry, maxBodyBytes, handler, namespace, client, health, lifecycle,
-          broker, security, limits, observability);
+          broker, security, limits, observability, ioBackend);
     }
   }
 }

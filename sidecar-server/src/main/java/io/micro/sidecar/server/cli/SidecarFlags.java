@@ -115,13 +115,16 @@ final class SidecarFlags {
   static final Flag ADVERTISE_ADDRESS = Flag.of(Kind.TEXT, "--advertise_address", "<host>", null,
       "Host other sidecars reach this one at under --broker=http. Env MICRO_SIDECAR_ADVERTISE_ADDRESS. Default: the --address host, or 127.0.0.1 when listening on every interface.");
 
+  static final Flag IO_BACKEND = Flag.of(Kind.TEXT, "--io_backend", "<auto|io_uring|epoll|nio>", "auto",
+      "Kernel interface of the event loops: auto takes io_uring where the kernel allows it, else epoll, else nio. Env MICRO_SIDECAR_IO_BACKEND. Default: ${DEFAULT-VALUE}.");
+
   /** Every sidecar flag, in the order {@code micro sidecar --help} lists them. */
   static final List<Flag> ALL = List.of(ADDRESS, SERVER_NAME, SERVER_ADDRESS, HANDLER, NAMESPACE, HEALTHCHECK_URL,
       HEALTHCHECK_INTERVAL, HEALTHCHECK_TIMEOUT, HEALTHCHECK_FAILURE_THRESHOLD, HEALTHCHECK_SUCCESS_THRESHOLD,
       REGISTER_TTL, SHUTDOWN_DELAY, SHUTDOWN_GRACE, BROKER_BUFFER, BROKER_OVERFLOW, BROKER_PENDING_BYTES,
       BROKER_MAX_PENDING_BYTES, CORS, CORS_CREDENTIALS, MAX_BODY_SIZE, MAX_HEADER_SIZE, MAX_URL_LENGTH, HEADER_TIMEOUT,
       BODY_TIMEOUT, MAX_BUFFERED_BYTES, IDLE_TIMEOUT, MAX_CONNECTIONS, ENABLE_METRICS, ACCESS_LOG, TRACE_CREATE,
-      ADVERTISE_ADDRESS);
+      ADVERTISE_ADDRESS, IO_BACKEND);
 
   private SidecarFlags() {}
 
@@ -170,6 +173,14 @@ final class SidecarFlags {
       case "proxy" -> SidecarConfig.Handler.PROXY;
       default -> throw new InvalidFlagException(HANDLER, "'" + handler + "' (expected: rpc or proxy)");
     };
+    String io = sidecar.text(IO_BACKEND);
+    SidecarConfig.IoBackend ioBackend = switch (io.toLowerCase(Locale.ROOT)) {
+      case "auto" -> SidecarConfig.IoBackend.AUTO;
+      case "io_uring" -> SidecarConfig.IoBackend.IO_URING;
+      case "epoll" -> SidecarConfig.IoBackend.EPOLL;
+      case "nio" -> SidecarConfig.IoBackend.NIO;
+      default -> throw new InvalidFlagException(IO_BACKEND, "'" + io + "' (expected: auto, io_uring, epoll or nio)");
+    };
     if (namespace.isBlank() || namespace.contains("/") || namespace.chars().anyMatch(Character::isWhitespace)) {
       throw new InvalidFlagException(NAMESPACE, "'" + namespace + "' (expected: a dotted name like go.micro.srv)");
     }
@@ -198,6 +209,7 @@ final class SidecarFlags {
             .withCorsCredentials(sidecar.bool(CORS_CREDENTIALS)))
         .limits(limits).observability(new ObservabilityConfig(micro.bool(GlobalFlags.ENABLE_STATS),
             sidecar.bool(ENABLE_METRICS), sidecar.bool(ACCESS_LOG), sidecar.bool(TRACE_CREATE)))
+        .ioBackend(ioBackend)
         .build();
   }
 

@@ -35,6 +35,7 @@ class LaunchLineTest {
       "--sidecar_address=:8082 --register_ttl=30 sidecar --address=:8083 --register_ttl=20s",
       "--enable_stats=false sidecar --trace_create --access_log=true --enable_metrics false --cors_credentials TRUE",
       "sidecar --broker_buffer=64 --broker_overflow CLOSE --broker_pending_bytes=1048576 --broker_max_pending_bytes 4194304",
+      "sidecar --io_backend=epoll",
       "sidecar --server_name=foo --server_address=127.0.0.1:9090 --healthcheck_url=http://127.0.0.1:9090/health"
           + " --healthcheck_interval=2s --healthcheck_timeout 300ms --shutdown_delay=1s --shutdown_grace=5s",
       "--server_name=x --transport=http --api_address=:8080 sidecar --max_body_size=1024 --idle_timeout=1m --max_connections=5"

@@ -180,6 +180,22 @@ class MicroCliTest {
   }
 
   @Test
+  void theIoBackendIsAutoUnlessTheFlagOrItsVariableNamesOne() {
+    assertThat(run("sidecar")).isZero();
+    assertThat(started.ioBackend()).isEqualTo(SidecarConfig.IoBackend.AUTO);
+    assertThat(run("sidecar", "--io_backend=epoll")).isZero();
+    assertThat(started.ioBackend()).isEqualTo(SidecarConfig.IoBackend.EPOLL);
+    assertThat(run(Map.of("MICRO_SIDECAR_IO_BACKEND", "io_uring"), "sidecar")).isZero();
+    assertThat(started.ioBackend()).isEqualTo(SidecarConfig.IoBackend.IO_URING);
+    assertThat(run(Map.of("MICRO_SIDECAR_IO_BACKEND", "io_uring"), "sidecar", "--io_backend", "NIO")).isZero();
+    assertThat(started.ioBackend()).isEqualTo(SidecarConfig.IoBackend.NIO);
+    started = null;
+    assertThat(run("sidecar", "--io_backend=kqueue")).isEqualTo(2);
+    assertOneLine("'--io_backend': 'kqueue' (expected: auto, io_uring, epoll or nio)");
+    assertThat(started).isNull();
+  }
+
+  @Test
   void badClientValuesNameTheFlag() {
     assertThat(run("--client_request_timeout=5", "sidecar")).isEqualTo(2);
     assertOneLine("'--client_request_timeout': '5' is not a duration");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micro.sidecar.core.config.ClientConfig;
+import io.micro.sidecar.core.config.SidecarConfig;
 import io.micro.sidecar.core.registry.Node;
 import io.micro.sidecar.core.registry.Registry;
 import io.micro.sidecar.core.registry.Service;
@@ -12,6 +13,7 @@ import io.micro.sidecar.server.Sidecar;
 import io.micro.sidecar.server.testing.JsonRpcApp;
 import io.micro.sidecar.server.testing.RawHttp;
 import io.micro.sidecar.server.testing.TestSidecars;
+import io.netty.channel.uring.IoUring;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
@@ -24,8 +26,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,6 +100,23 @@ class RpcIT {
     assertThat(two).isGreaterThan(one);
     assertThat(registry).isGreaterThan(two);
     assertThat(app.calls()).isEqualTo(2);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"AUTO", "IO_URING", "EPOLL", "NIO"})
+  void theSidecarServesAndCallsOnTheIoBackendItIsGiven(SidecarConfig.IoBackend backend) throws Exception {
+    // auto is io_uring where the kernel allows it (here it does, if the io_uring case runs)
+    Assumptions.assumeTrue(backend != SidecarConfig.IoBackend.IO_URING || IoUring.isAvailable(), "io_uring refused here");
+    sidecar = Sidecar.start(TestSidecars.local().withIoBackend(backend));
+    resources.own(sidecar);
+    JsonRpcApp app = app("go.micro.srv.example-1");
+    register("go.micro.srv.example", app.node());
+    String expected = backend == SidecarConfig.IoBackend.AUTO ? (IoUring.isAvailable() ? "io_uring" : "epoll")
+        : backend.name().toLowerCase(Locale.ROOT);
+    assertThat(sidecar.transport()).isEqualTo(expected);
+    HttpResponse<String> r = rpcJson("{\"service\":\"go.micro.srv.example\",\"method\":\"Say.Hello\",\"request\":{\"name\":\"loop\"}}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("Hello loop");
   }
 
   @Test
