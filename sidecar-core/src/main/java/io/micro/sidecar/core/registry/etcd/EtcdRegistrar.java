@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -799,11 +800,21 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     }
   }
 
-  /** One etcd call, retried a few times on failure or on silence, never blocking a jetcd thread. */
+  /**
+   * One etcd call, retried a few times on failure or on silence, never blocking a jetcd thread; not
+   * retried when etcd answered that the lease is gone, which stays so: the caller puts the registration
+   * back on a new lease at once instead of after four more refusals (about 1.5 s).
+   */
   private static <T> Mono<T> call(Supplier<CompletableFuture<T>> request) {
     return Mono.fromFuture(request)
         .timeout(ATTEMPT_TIMEOUT)
-        .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1)));
+        .retryWhen(Retry.backoff(4, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1))
+            .filter(e -> !leaseGone(e)));
+  }
+
+  private static boolean leaseGone(Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    return cause instanceof EtcdException x && x.getErrorCode() == ErrorCode.NOT_FOUND;
   }
 
   /** {@code o} rides on {@code lease} from now on; the first key on a lease starts keeping it alive. On the loop. */
@@ -896,7 +907,7 @@ final class EtcdRegistrar implements EtcdCache.OwnKeys, AutoCloseable {
     @Override
     public void onError(Throwable t) {
       // A broken stream is restarted by jetcd (half a second later); only a lease etcd no longer knows is lost.
-      if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
+      if (leaseGone(t)) {
         loop.schedule(() -> {
           if (current()) {
             for (Own o : on(lease)) {

@@ -90,6 +90,28 @@ class EtcdRegistryIT {
         .isEqualTo("/micro-registry/foo/foo-a");
   }
 
+  private static List<String> leases(EtcdCluster etcd) {
+    return etcd.etcdctl("lease", "list").lines().map(String::strip).filter(l -> l.matches("[0-9a-f]+")).toList();
+  }
+
+  @Test
+  void aRegistrationWhoseLeaseIsRevokedBehindItsBackIsPutBackOnANewLease() {
+    EtcdCluster etcd = own(EtcdCluster.start(1));
+    EtcdRegistry a = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    EtcdRegistry b = registry(etcd.endpoints(), Duration.ofSeconds(10));
+    a.register(service("revoked", "revoked-1", 1), Duration.ofSeconds(10)).block(WAIT);
+    List<String> before = leases(etcd);
+    assertThat(before).hasSize(1);
+    // an operator's revoke, or etcd restored from a snapshot older than the lease: the key goes with it
+    etcd.etcdctl("lease", "revoke", before.get(0));
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(leases(etcd)).hasSize(1).doesNotContain(before.get(0));
+      assertThat(etcd.etcdctl("get", "--keys-only", "/micro-registry/revoked/revoked-1").strip())
+          .isEqualTo("/micro-registry/revoked/revoked-1");
+      assertThat(ids(b, "revoked")).containsExactly("revoked-1");
+    });
+  }
+
   private static Service many(String name, int nodes) {
     List<Node> list = new ArrayList<>(nodes);
     for (int i = 0; i < nodes; i++) {
