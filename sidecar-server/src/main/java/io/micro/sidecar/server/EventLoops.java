@@ -18,29 +18,31 @@ import reactor.netty.resources.LoopResources;
 
 /**
  * The sidecar's event loops, on the kernel interface {@code --io_backend} names. {@link IoBackend#AUTO}
- * is Reactor Netty's own choice (io_uring where the kernel allows it, else epoll, else NIO); any other
- * is made here, and a start on one the kernel refuses fails saying why. Channels follow their loops:
- * Reactor Netty picks the channel class that matches a group's I/O handler. Owned and disposed by the
- * {@link Sidecar}.
+ * is epoll wherever Linux has it, else Java's NIO; io_uring only when named, as it costs less CPU when
+ * saturated and added to the tail at a moderate rate (docs/benchmarks.md, "io_uring"). A named
+ * interface the kernel refuses fails the start, saying why. Channels follow their loops: Reactor Netty
+ * picks the channel class that matches a group's I/O handler. Owned and disposed by the {@link Sidecar}.
  */
 final class EventLoops implements LoopResources {
 
   private static final String PREFIX = "sidecar";
 
   private final EventLoopGroup group;
+  /** For clients: a connection made from one of these loops stays on it, as with Reactor Netty's own loops. */
+  private final EventLoopGroup colocated;
 
   private EventLoops(EventLoopGroup group) {
     this.group = group;
+    this.colocated = LoopResources.colocate(group);
   }
 
   /**
    * @throws IllegalStateException when the kernel refuses {@code backend}
    */
   static LoopResources create(IoBackend backend) {
+    IoBackend chosen = backend == IoBackend.AUTO ? (Epoll.isAvailable() ? IoBackend.EPOLL : IoBackend.NIO) : backend;
     IoHandlerFactory handlers;
-    switch (backend) {
-      case AUTO:
-        return LoopResources.create(PREFIX, LoopResources.DEFAULT_IO_WORKER_COUNT, true);
+    switch (chosen) {
       case IO_URING:
         available("io_uring", IoUring.isAvailable(), IoUring.unavailabilityCause());
         handlers = IoUringIoHandler.newFactory();
@@ -53,7 +55,7 @@ final class EventLoops implements LoopResources {
         handlers = NioIoHandler.newFactory();
         break;
     }
-    String name = PREFIX + "-" + backend.name().toLowerCase(Locale.ROOT);
+    String name = PREFIX + "-" + chosen.name().toLowerCase(Locale.ROOT);
     return new EventLoops(new MultiThreadIoEventLoopGroup(LoopResources.DEFAULT_IO_WORKER_COUNT,
         new DefaultThreadFactory(name, true), handlers));
   }
@@ -68,6 +70,11 @@ final class EventLoops implements LoopResources {
   @Override
   public EventLoopGroup onServer(boolean useNative) {
     return group;
+  }
+
+  @Override
+  public EventLoopGroup onClient(boolean useNative) {
+    return colocated;
   }
 
   @Override

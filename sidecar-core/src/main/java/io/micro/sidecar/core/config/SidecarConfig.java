@@ -39,8 +39,8 @@ public record SidecarConfig(HostPort listen, Optional<AppConfig> app, RegistryCo
   }
 
   /**
-   * The kernel interface the event loops use. {@link #AUTO} takes the first the kernel allows, in the
-   * order below; any other is that one or a failed start.
+   * The kernel interface the event loops use. {@link #AUTO} is epoll, or NIO where there is no epoll;
+   * any other is that one or a failed start.
    */
   public enum IoBackend {
     AUTO,
