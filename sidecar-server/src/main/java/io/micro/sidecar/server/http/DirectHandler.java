@@ -32,8 +32,8 @@ final class DirectHandler extends ChannelDuplexHandler {
    */
   private static final String TERMINATED = "reactor.netty.http.server.HttpServerOperationsTerminatedEvent";
 
-  /** Requests handed to reactor-netty whose exchanges have not ended yet: 0 or 1. */
-  private int passed;
+  /** A request was handed to reactor-netty and its exchange has not ended yet (there is at most one). */
+  private boolean passed;
   /** The request this handler reads or answers; null when none. */
   private DirectExchange current;
   /** Messages that came in behind {@link #current} while it was being answered. */
@@ -72,7 +72,7 @@ final class DirectHandler extends ChannelDuplexHandler {
         }
         return;
       }
-      passed++;
+      passed = true;
     }
     ctx.fireChannelRead(msg);
   }
@@ -82,7 +82,7 @@ final class DirectHandler extends ChannelDuplexHandler {
     if (current != null) {
       return !(current.reading() && msg instanceof HttpContent && !(msg instanceof HttpRequest));
     }
-    return passed > 0 && msg instanceof HttpRequest;
+    return passed && msg instanceof HttpRequest;
   }
 
   private void hold(Object msg) {
@@ -125,8 +125,8 @@ final class DirectHandler extends ChannelDuplexHandler {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (passed > 0 && evt.getClass().getName().equals(TERMINATED)) {
-      passed--;
+    if (passed && evt.getClass().getName().equals(TERMINATED)) {
+      passed = false;
       ctx.fireUserEventTriggered(evt);
       if (held != null && !held.isEmpty() && !replaying) {
         // reactor-netty is still inside the ended exchange's clean-up: the next request starts after it

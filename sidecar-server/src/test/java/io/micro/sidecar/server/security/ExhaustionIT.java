@@ -84,8 +84,8 @@ class ExhaustionIT {
     app.delay(Duration.ofMillis(20));
     try {
       // a first round brings the allocator to the level this traffic keeps it at (its per-thread caches and
-      // the chunks they pin: on io_uring 20-24 MiB more than on epoll, flat over four more rounds); what a
-      // second round leaves above that is what it leaked
+      // the chunks they pin: on io_uring 36-40 MiB over four rounds, on epoll 16); what a second round
+      // leaves above that is what it leaked
       rpcCallersLeaving(400);
       long before = directMemory();
       rpcCallersLeaving(400);
